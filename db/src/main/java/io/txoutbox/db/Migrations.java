@@ -1,0 +1,61 @@
+package io.txoutbox.db;
+
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/**
+ * The txoutbox schema's Flyway migrations ({@code db/migration/V*.sql} on the classpath), applied
+ * to schema {@code txoutbox} with the history in {@code txoutbox.flyway_schema_history}.
+ */
+public final class Migrations {
+  /** The schema every txoutbox table, view and function lives in. */
+  public static final String SCHEMA = "txoutbox";
+
+  private Migrations() {}
+
+  /** A Flyway instance configured for the txoutbox schema on the given database. */
+  public static Flyway flyway(DataSource dataSource) {
+    return Flyway.configure()
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .schemas(SCHEMA)
+        .defaultSchema(SCHEMA)
+        .createSchemas(true)
+        .table("flyway_schema_history")
+        .validateMigrationNaming(true)
+        .load();
+  }
+
+  /** Applies pending migrations; a no-op when the schema is current. */
+  public static MigrateResult migrate(DataSource dataSource) {
+    return flyway(dataSource).migrate();
+  }
+
+  /**
+   * Why the schema is not usable by this version of txoutbox, or null when it is current.
+   *
+   * @return a sentence for the operator, or null
+   */
+  public static String notReadyReason(DataSource dataSource) {
+    MigrationInfoService info = flyway(dataSource).info();
+    MigrationInfo current = info.current();
+    if (current == null) {
+      return "schema " + SCHEMA + " is not migrated";
+    }
+    MigrationInfo[] pending = info.pending();
+    if (pending.length > 0) {
+      return "schema "
+          + SCHEMA
+          + " is at version "
+          + current.getVersion()
+          + " but "
+          + pending.length
+          + " migration(s) are pending, up to version "
+          + pending[pending.length - 1].getVersion();
+    }
+    return null;
+  }
+}
