@@ -1,0 +1,48 @@
+package io.txoutbox.testkit;
+
+import static io.txoutbox.testkit.KafkaClients.readAll;
+import static io.txoutbox.testkit.KafkaClients.sendInTransaction;
+import static io.txoutbox.testkit.KafkaClients.values;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.txoutbox.testkit.internal.Processes;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProcessKafkaTest {
+
+  @Test
+  void committedRecordsSurviveSigkillAndRestartOnTheSameLogDir(@TempDir Path logDir) {
+    try (LocalKafka kafka = LocalKafka.process(logDir)) {
+      kafka.createTopic("survives-kill", 2);
+      try (KafkaProducer<String, String> producer =
+          KafkaClients.transactionalProducer(kafka, "survives-kill-producer")) {
+        sendInTransaction(producer, "survives-kill", values("committed", 50), true);
+        sendInTransaction(producer, "survives-kill", values("aborted", 10), false);
+      }
+      long pid = kafka.pid(0).orElseThrow();
+
+      kafka.kill();
+      assertThat(Processes.isRunning(pid)).isFalse();
+      kafka.restart();
+
+      assertThat(kafka.pid(0).orElseThrow()).isNotEqualTo(pid);
+      assertThat(readAll(kafka, "survives-kill", "read_committed"))
+          .containsExactlyInAnyOrderElementsOf(values("committed", 50));
+      // The same transactional id works again after the crash.
+      try (KafkaProducer<String, String> producer =
+          KafkaClients.transactionalProducer(kafka, "survives-kill-producer")) {
+        sendInTransaction(producer, "survives-kill", values("after-restart", 5), true);
+      }
+      List<String> expected = new ArrayList<>(values("committed", 50));
+      expected.addAll(values("after-restart", 5));
+      assertThat(readAll(kafka, "survives-kill", "read_committed"))
+          .containsExactlyInAnyOrderElementsOf(expected);
+    }
+    assertThat(logDir.resolve("meta.properties")).exists();
+  }
+}
