@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
  *       #restart()} with its committed data.
  *   <li>{@link #cluster(int)}: {@code n} broker processes, replication factor {@code min(3, n)},
  *       {@code min.insync.replicas} one less.
+ *   <li>{@link #inJvmBehindProxy(String)}, {@link #processBehindProxy(String)}: one broker whose
+ *       clients all go through a {@link TcpProxy}, for network faults.
  * </ul>
  *
  * <p>Directories live under the testkit base directory and are deleted by {@link #close()}; brokers
@@ -98,6 +100,34 @@ public final class LocalKafka implements AutoCloseable {
   }
 
   /**
+   * Like {@link #inJvm()}, with a second listener for clients that must reach the broker through a
+   * {@link TcpProxy} at {@code proxyAddress}: the broker advertises {@code proxyAddress} for that
+   * listener, so a client bootstrapped at the proxy opens all its later connections through it too.
+   * Start the proxy on that address, forwarding to {@link #proxiedListenerPort()}; see {@link
+   * TcpProxy} for an example. {@link #bootstrapServers()} and {@link #admin()} stay direct.
+   *
+   * @param proxyAddress {@code host:port} of the proxy, usually {@code "127.0.0.1:" +
+   *     PortFinder.freePort()}; the proxy need not run yet
+   * @throws IllegalArgumentException if {@code proxyAddress} is not {@code host:port}
+   * @throws IllegalStateException if it does not start
+   */
+  public static LocalKafka inJvmBehindProxy(String proxyAddress) {
+    return start(
+        "in-JVM Kafka behind " + proxyAddress, 1, false, null, false, checkAddress(proxyAddress));
+  }
+
+  /**
+   * Like {@link #process()}, with the proxied listener of {@link #inJvmBehindProxy(String)}; the
+   * broker can be killed and restarted, the proxy stays.
+   *
+   * @throws IllegalArgumentException if {@code proxyAddress} is not {@code host:port}
+   */
+  public static LocalKafka processBehindProxy(String proxyAddress) {
+    return start(
+        "Kafka process behind " + proxyAddress, 1, true, null, false, checkAddress(proxyAddress));
+  }
+
+  /**
    * Starts {@code brokers} broker processes (each also a controller).
    *
    * @throws IllegalArgumentException if {@code brokers} is not 1 to 9
@@ -111,10 +141,20 @@ public final class LocalKafka implements AutoCloseable {
 
   private static LocalKafka start(
       String description, int size, boolean processes, Path logDir, boolean isShared) {
+    return start(description, size, processes, logDir, isShared, null);
+  }
+
+  private static LocalKafka start(
+      String description,
+      int size,
+      boolean processes,
+      Path logDir,
+      boolean isShared,
+      String proxyAddress) {
     Path instanceDir = TestkitDirs.newInstanceDir("kafka");
     List<KafkaNode> nodes;
     try {
-      nodes = createNodes(size, processes, logDir, instanceDir);
+      nodes = createNodes(size, processes, logDir, instanceDir, proxyAddress);
     } catch (RuntimeException e) {
       TestkitDirs.deleteRecursively(instanceDir);
       throw e;
@@ -133,11 +173,20 @@ public final class LocalKafka implements AutoCloseable {
   }
 
   private static List<KafkaNode> createNodes(
-      int size, boolean processes, Path logDir, Path instanceDir) {
+      int size, boolean processes, Path logDir, Path instanceDir, String proxyAddress) {
     List<KafkaNodeSpec> specs = new ArrayList<>();
     for (int id = 0; id < size; id++) {
       Path dir = logDir != null ? logDir : instanceDir.resolve("node-" + id).resolve("data");
-      specs.add(new KafkaNodeSpec(id, PortFinder.freePort(), PortFinder.freePort(), dir));
+      specs.add(
+          proxyAddress == null
+              ? new KafkaNodeSpec(id, PortFinder.freePort(), PortFinder.freePort(), dir)
+              : new KafkaNodeSpec(
+                  id,
+                  PortFinder.freePort(),
+                  PortFinder.freePort(),
+                  dir,
+                  PortFinder.freePort(),
+                  proxyAddress));
     }
     String clusterId = Uuid.randomUuid().toString();
     List<KafkaNode> nodes = new ArrayList<>();
@@ -154,6 +203,21 @@ public final class LocalKafka implements AutoCloseable {
   /** {@code host:port,...} of all brokers, for {@code bootstrap.servers}. */
   public String bootstrapServers() {
     return bootstrapServers(nodes);
+  }
+
+  /**
+   * The port on 127.0.0.1 of the listener that a proxy in front of the broker forwards to (see
+   * {@link #inJvmBehindProxy(String)}); connect to it only through that proxy, since its metadata
+   * points clients at the proxy.
+   *
+   * @throws IllegalStateException if the broker was not started behind a proxy
+   */
+  public int proxiedListenerPort() {
+    KafkaNodeSpec spec = nodes.get(0).spec();
+    if (!spec.hasProxiedListener()) {
+      throw new IllegalStateException(description + " was not started behind a proxy");
+    }
+    return spec.proxiedPort();
   }
 
   /** Number of brokers. */
@@ -329,6 +393,14 @@ public final class LocalKafka implements AutoCloseable {
           "node " + node + " is not between 0 and " + (nodes.size() - 1));
     }
     return nodes.get(node);
+  }
+
+  private static String checkAddress(String proxyAddress) {
+    if (proxyAddress == null || !proxyAddress.matches("[^:,/\\s]+:[1-9][0-9]{0,4}")) {
+      throw new IllegalArgumentException(
+          "proxyAddress '" + proxyAddress + "' is not host:port, e.g. 127.0.0.1:15432");
+    }
+    return proxyAddress;
   }
 
   private static String bootstrapServers(List<KafkaNode> nodes) {

@@ -9,6 +9,8 @@
  *       broker processes that can be killed with SIGKILL and restarted on their data.
  *   <li>{@link io.txoutbox.testkit.JavaProcess}: any main class as a child JVM with this classpath,
  *       to kill, stop, pause and resume.
+ *   <li>{@link io.txoutbox.testkit.TcpProxy}: a TCP proxy between a client and PostgreSQL or Kafka
+ *       that cuts, stalls, refuses or black-holes connections on command.
  * </ul>
  *
  * <p>Everything lives under {@code ${java.io.tmpdir}/txoutbox-testkit} (or {@code

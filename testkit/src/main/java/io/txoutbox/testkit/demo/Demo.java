@@ -3,8 +3,7 @@ package io.txoutbox.testkit.demo;
 import io.txoutbox.testkit.JavaProcess;
 import io.txoutbox.testkit.LocalKafka;
 import io.txoutbox.testkit.LocalPostgres;
-import io.txoutbox.testkit.PortFinder;
-import java.nio.file.Files;
+import io.txoutbox.testkit.Programs;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -29,20 +28,11 @@ public final class Demo {
           + " CAST(CAST(:payload AS jsonb) ->> 'written_at' AS timestamptz))";
 
   private final DemoOptions options;
-  private final Path dbJar;
-  private final Path relayJar;
-  private final Path consumerJar;
-  private final Path logDir;
   private final List<JavaProcess> relays = new ArrayList<>();
   private final List<JavaProcess> consumers = new ArrayList<>();
-  private int started;
 
   private Demo(DemoOptions options) {
     this.options = options;
-    this.dbJar = options.repo().resolve("db/target/txoutbox-db.jar");
-    this.relayJar = options.repo().resolve("outbox-relay/target/outbox-relay.jar");
-    this.consumerJar = options.repo().resolve("inbox-consumer/target/inbox-consumer.jar");
-    this.logDir = options.repo().resolve("target/demo-logs");
   }
 
   public static void main(String[] args) {
@@ -61,29 +51,30 @@ public final class Demo {
   }
 
   private int run() {
-    for (Path jar : List.of(dbJar, relayJar, consumerJar)) {
-      if (!Files.isRegularFile(jar)) {
-        System.err.println("demo: " + jar + " is missing; build first: mvn -B -DskipTests package");
-        return 2;
-      }
-    }
+    Path logDir = options.repo().resolve("target/demo-logs");
     try (LocalPostgres pg = LocalPostgres.start();
         LocalKafka kafka = LocalKafka.process()) {
-      Files.createDirectories(logDir);
       String url = pg.createDatabase("txoutbox_demo");
+      Programs programs;
+      try {
+        programs = new Programs(options.repo(), logDir, pg, url, kafka.bootstrapServers());
+      } catch (IllegalStateException e) {
+        System.err.println("demo: " + e.getMessage());
+        return 2;
+      }
       if (options.printConnection() || options.keep()) {
         printConnection(pg, url, kafka);
       }
       step("migrating the schema with txoutbox-db.jar");
-      migrate(pg, url);
+      programs.migrate();
       kafka.createTopic(TOPIC, options.partitions());
       try (Connection db = pg.connect(url)) {
         createApplicationTables(db);
         step("starting 2 relays and 2 consumers from their jars (logs in " + logDir + ")");
-        relays.add(startRelay(pg, url, kafka));
-        relays.add(startRelay(pg, url, kafka));
-        consumers.add(startConsumer(pg, url, kafka));
-        consumers.add(startConsumer(pg, url, kafka));
+        relays.add(programs.relay());
+        relays.add(programs.relay());
+        consumers.add(consumer(programs));
+        consumers.add(consumer(programs));
 
         step(
             String.format(
@@ -93,7 +84,7 @@ public final class Demo {
             new Writers(url, pg.user(), pg.password(), TOPIC, options.messages(), options.keys());
         long t0 = System.nanoTime();
         writers.start(options.writers());
-        boolean complete = drive(db, writers, pg, url, kafka, t0);
+        boolean complete = drive(db, writers, programs, t0);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
         if (writers.failure() != null) {
           System.err.println("demo: a writer failed: " + writers.failure());
@@ -123,9 +114,12 @@ public final class Demo {
     }
   }
 
+  private static JavaProcess consumer(Programs programs) {
+    return programs.consumer("--group", GROUP, "--topics", TOPIC, "--handler-sql", HANDLER_SQL);
+  }
+
   /** Shows progress each second, injects the faults midway; true when every message applied. */
-  private boolean drive(
-      Connection db, Writers writers, LocalPostgres pg, String url, LocalKafka kafka, long t0)
+  private boolean drive(Connection db, Writers writers, Programs programs, long t0)
       throws Exception {
     long deadline = System.nanoTime() + options.timeout().toNanos();
     boolean faulted = !options.faults();
@@ -134,16 +128,19 @@ public final class Demo {
       Thread.sleep(1000);
       long published = scalar(db, "SELECT count(*) FROM txoutbox.outbox_published");
       long applied = scalar(db, "SELECT count(*) FROM demo_effects");
-      double secs = (System.nanoTime() - t0) / 1e9;
       System.out.printf(
-          "\r  written %,9d   published %,9d   applied %,9d   %,7.0f applied/s   %5.0fs ",
-          writers.written(), published, applied, (applied - lastApplied) / 1.0, secs);
+          "\r  written %,9d   published %,9d   applied %,9d   %,7d applied/s   %5.0fs ",
+          writers.written(),
+          published,
+          applied,
+          applied - lastApplied,
+          (System.nanoTime() - t0) / 1e9);
       System.out.flush();
       lastApplied = applied;
       if (!faulted && writers.written() >= options.messages() / 2) {
         faulted = true;
         System.out.println();
-        injectFaults(db, pg, url, kafka);
+        injectFaults(db, programs);
       }
       if (writers.done() && applied >= writers.written()) {
         System.out.println();
@@ -154,21 +151,21 @@ public final class Demo {
     return false;
   }
 
-  private void injectFaults(Connection db, LocalPostgres pg, String url, LocalKafka kafka)
-      throws SQLException {
-    Optional<JavaProcess> active = activeRelay(db);
-    JavaProcess victim = active.orElse(relays.get(0));
+  private void injectFaults(Connection db, Programs programs) throws SQLException {
+    JavaProcess relay = activeRelay(db).orElse(relays.get(0));
+    JavaProcess consumer = consumers.get(0);
     step(
         "kill -9 the active relay (pid "
-            + victim.pid()
-            + ") and consumer pid "
-            + consumers.get(0).pid());
-    victim.kill9();
-    consumers.get(0).kill9();
-    relays.remove(victim);
-    relays.add(startRelay(pg, url, kafka));
-    consumers.set(0, startConsumer(pg, url, kafka));
-    step("restarted them; the standby relay takes over, the group rebalances");
+            + relay.pid()
+            + ") and a consumer (pid "
+            + consumer.pid()
+            + ")");
+    relay.kill9();
+    consumer.kill9();
+    relays.remove(relay);
+    relays.add(programs.relay());
+    consumers.set(0, consumer(programs));
+    step("restarted both; the standby relay takes over, the consumer group rebalances");
   }
 
   private Optional<JavaProcess> activeRelay(Connection db) throws SQLException {
@@ -177,67 +174,13 @@ public final class Demo {
             st.executeQuery("SELECT pid FROM txoutbox.relay_status WHERE role = 'active'")) {
       while (rs.next()) {
         long pid = rs.getLong(1);
-        for (JavaProcess p : relays) {
-          if (p.pid() == pid) {
-            return Optional.of(p);
-          }
+        Optional<JavaProcess> match = relays.stream().filter(p -> p.pid() == pid).findFirst();
+        if (match.isPresent()) {
+          return match;
         }
       }
     }
     return Optional.empty();
-  }
-
-  private void migrate(LocalPostgres pg, String url) throws Exception {
-    JavaProcess migrate =
-        JavaProcess.builder("io.txoutbox.db.DbMain")
-            .classpath(dbJar.toString())
-            .name("migrate")
-            .logFile(logDir.resolve("migrate.log"))
-            .args(connection(pg, url))
-            .args("migrate")
-            .start();
-    int code = migrate.waitFor(Duration.ofMinutes(2));
-    if (code != 0) {
-      throw new IllegalStateException("migrate exited " + code + ":\n" + migrate.tail(20));
-    }
-  }
-
-  private JavaProcess startRelay(LocalPostgres pg, String url, LocalKafka kafka) {
-    String name = "relay-" + (++started);
-    return JavaProcess.builder("io.txoutbox.relay.RelayMain")
-        .classpath(relayJar.toString())
-        .name(name)
-        .jvmArgs("-Xmx256m")
-        .logFile(logDir.resolve(name + ".log"))
-        .args(connection(pg, url))
-        .args("--kafka-bootstrap", kafka.bootstrapServers())
-        .args("--http-port", Integer.toString(PortFinder.freePort()))
-        .start();
-  }
-
-  private JavaProcess startConsumer(LocalPostgres pg, String url, LocalKafka kafka) {
-    String name = "consumer-" + (++started);
-    return JavaProcess.builder("io.txoutbox.consumer.ConsumerMain")
-        .classpath(consumerJar.toString())
-        .name(name)
-        .jvmArgs("-Xmx256m")
-        .logFile(logDir.resolve(name + ".log"))
-        .args(connection(pg, url))
-        .args("--kafka-bootstrap", kafka.bootstrapServers())
-        .args("--http-port", Integer.toString(PortFinder.freePort()))
-        .args("--group", GROUP, "--topics", TOPIC, "--handler-sql", HANDLER_SQL)
-        .start();
-  }
-
-  private static String[] connection(LocalPostgres pg, String url) {
-    List<String> args = new ArrayList<>(List.of("--db-url", url));
-    if (pg.user() != null) {
-      args.addAll(List.of("--db-user", pg.user()));
-    }
-    if (pg.password() != null) {
-      args.addAll(List.of("--db-password", pg.password()));
-    }
-    return args.toArray(String[]::new);
   }
 
   /** The application's own tables: per-key counters, and one row per applied effect. */

@@ -8,8 +8,32 @@ import java.util.stream.Collectors;
 /**
  * One KRaft node (combined broker and controller) of a local cluster: its id, ports on 127.0.0.1
  * and log directory. Ports and directory stay the same across restarts.
+ *
+ * <p>A node may have a third listener, {@value #PROXIED_LISTENER} on {@code proxiedPort}, that
+ * advertises {@code proxiedAdvertised} (the address of a {@code TcpProxy} forwarding to {@code
+ * proxiedPort}) so that clients bootstrapped through the proxy keep using it; {@code proxiedPort}
+ * is 0 and {@code proxiedAdvertised} null without it.
  */
-public record KafkaNodeSpec(int nodeId, int brokerPort, int controllerPort, Path logDir) {
+public record KafkaNodeSpec(
+    int nodeId,
+    int brokerPort,
+    int controllerPort,
+    Path logDir,
+    int proxiedPort,
+    String proxiedAdvertised) {
+
+  /** Name of the listener advertised with a proxy's address. */
+  public static final String PROXIED_LISTENER = "PROXIED";
+
+  /** A node without a proxied listener. */
+  public KafkaNodeSpec(int nodeId, int brokerPort, int controllerPort, Path logDir) {
+    this(nodeId, brokerPort, controllerPort, logDir, 0, null);
+  }
+
+  /** Whether it has the {@value #PROXIED_LISTENER} listener. */
+  public boolean hasProxiedListener() {
+    return proxiedAdvertised != null;
+  }
 
   /** {@code host:port} of the broker listener. */
   public String brokerAddress() {
@@ -33,13 +57,23 @@ public record KafkaNodeSpec(int nodeId, int brokerPort, int controllerPort, Path
     p.setProperty("process.roles", "broker,controller");
     p.setProperty("node.id", Integer.toString(nodeId));
     p.setProperty("controller.quorum.voters", voters);
-    p.setProperty(
-        "listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.setProperty("advertised.listeners", "PLAINTEXT://" + brokerAddress());
+    String listeners =
+        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort;
+    String advertised = "PLAINTEXT://" + brokerAddress();
+    String protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT";
+    if (hasProxiedListener()) {
+      // A broker answers metadata requests with the addresses of the listener they came in on:
+      // clients that bootstrap through the proxy get the proxy's address, all others (the
+      // testkit's admin client, other brokers) keep the direct one.
+      listeners += "," + PROXIED_LISTENER + "://127.0.0.1:" + proxiedPort;
+      advertised += "," + PROXIED_LISTENER + "://" + proxiedAdvertised;
+      protocols += "," + PROXIED_LISTENER + ":PLAINTEXT";
+    }
+    p.setProperty("listeners", listeners);
+    p.setProperty("advertised.listeners", advertised);
     p.setProperty("controller.listener.names", "CONTROLLER");
     p.setProperty("inter.broker.listener.name", "PLAINTEXT");
-    p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.setProperty("listener.security.protocol.map", protocols);
     p.setProperty("log.dirs", logDir.toString());
 
     p.setProperty("auto.create.topics.enable", "false");

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Benchmarks outbox-relay and inbox-consumer on the local stack against baselines measured in the
+# same run; prints a table and writes target/bench/results.json. Options: ./bench.sh --help
+set -euo pipefail
+cd "$(dirname "$0")"
+mvn -B -ntp -q -DskipTests package
+exec java -Xmx2g -cp "testkit/target/classes:$(cat testkit/target/classpath.txt)" \
+  io.txoutbox.testkit.bench.Benchmark --repo . "$@"

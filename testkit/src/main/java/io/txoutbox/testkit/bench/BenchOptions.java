@@ -1,0 +1,74 @@
+package io.txoutbox.testkit.bench;
+
+import java.nio.file.Path;
+
+/** The benchmark's knobs. Throws IllegalArgumentException("help") for --help. */
+record BenchOptions(
+    int rows, int keys, int reps, int latencyCommits, int e2eRate, int e2eSeconds, Path repo) {
+
+  static final String USAGE =
+      """
+      Usage: ./bench.sh [options]
+        Measures outbox-relay and inbox-consumer on the local stack (real PostgreSQL with fsync on,
+        real Kafka broker process) against baselines measured in the same run, and prints a table
+        (median and spread over the repetitions) and target/bench/results.json.
+
+        --rows N            backlog / messages per throughput run (default 100000)
+        --keys N            distinct keys (default 1000)
+        --reps N            repetitions of the throughput and latency runs (default 3)
+        --latency-commits N single-row commits for the idle latency (default 200)
+        --e2e-rate N        end-to-end writer rate, msg/s (default 5000)
+        --e2e-seconds N     end-to-end duration (default 60)
+        --quick             rows 20000, reps 1, e2e 15 s: a smoke run
+        --repo DIR          repository root with the built jars (default .)
+      """;
+
+  static BenchOptions parse(String[] args) {
+    int rows = 100_000;
+    int keys = 1000;
+    int reps = 3;
+    int latency = 200;
+    int rate = 5000;
+    int seconds = 60;
+    Path repo = Path.of(".");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--help" -> throw new IllegalArgumentException("help");
+        case "--quick" -> {
+          rows = 20_000;
+          reps = 1;
+          seconds = 15;
+        }
+        case "--rows" -> rows = positive(args, ++i);
+        case "--keys" -> keys = positive(args, ++i);
+        case "--reps" -> reps = positive(args, ++i);
+        case "--latency-commits" -> latency = positive(args, ++i);
+        case "--e2e-rate" -> rate = positive(args, ++i);
+        case "--e2e-seconds" -> seconds = positive(args, ++i);
+        case "--repo" -> repo = Path.of(value(args, ++i));
+        default -> throw new IllegalArgumentException(args[i] + ": unknown option");
+      }
+    }
+    return new BenchOptions(rows, keys, reps, latency, rate, seconds, repo.toAbsolutePath());
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + ": needs a value");
+    }
+    return args[i];
+  }
+
+  private static int positive(String[] args, int i) {
+    String v = value(args, i);
+    try {
+      int n = Integer.parseInt(v);
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(args[i - 1] + ": expected a positive number, got " + v);
+  }
+}

@@ -1,0 +1,474 @@
+package io.txoutbox.testkit.bench;
+
+import io.txoutbox.testkit.JavaProcess;
+import io.txoutbox.testkit.LocalKafka;
+import io.txoutbox.testkit.LocalPostgres;
+import io.txoutbox.testkit.Programs;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Measures the daemons on the local stack against baselines measured in the same run, and prints a
+ * table plus JSON. Not a test: it never fails on a figure. Run with {@code ./bench.sh}.
+ */
+public final class Benchmark {
+  private static final String CONSUMER_HANDLER =
+      "UPDATE bench_accounts SET balance = balance + 1, last_message = :message_id"
+          + " WHERE id = CAST(split_part(:key, '-', 2) AS int)";
+  private static final String E2E_HANDLER =
+      "INSERT INTO bench_effects (message_id, written_at)"
+          + " VALUES (:message_id, CAST(CAST(:payload AS jsonb) ->> 'written_at' AS timestamptz))";
+
+  private final BenchOptions o;
+  private final LocalPostgres pg;
+  private final LocalKafka kafka;
+  private final Map<String, List<Double>> figures = new LinkedHashMap<>();
+  private final Map<String, Double> peakRss = new ConcurrentHashMap<>();
+  private int databases;
+
+  private Benchmark(BenchOptions o, LocalPostgres pg, LocalKafka kafka) {
+    this.o = o;
+    this.pg = pg;
+    this.kafka = kafka;
+  }
+
+  public static void main(String[] args) throws Exception {
+    BenchOptions o;
+    try {
+      o = BenchOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench: " + e.getMessage());
+      System.out.print(BenchOptions.USAGE);
+      System.exit(e.getMessage().equals("help") ? 0 : 2);
+      return;
+    }
+    try (LocalPostgres pg = LocalPostgres.start();
+        LocalKafka kafka = LocalKafka.process()) {
+      Benchmark b = new Benchmark(o, pg, kafka);
+      System.out.println(b.machine());
+      for (int rep = 1; rep <= o.reps(); rep++) {
+        System.out.printf("--- repetition %d of %d%n", rep, o.reps());
+        b.relayDrainAndLatency(rep);
+        b.consumerThroughput(rep);
+      }
+      b.endToEnd();
+      String report = b.report();
+      System.out.println(report);
+      Path json = o.repo().resolve("target/bench/results.json");
+      Files.createDirectories(json.getParent());
+      Files.writeString(json, b.json());
+      System.out.println("JSON: " + json);
+    }
+    System.exit(0);
+  }
+
+  private Programs programs(String db) {
+    return new Programs(
+        o.repo(), o.repo().resolve("target/bench/logs"), pg, db, kafka.bootstrapServers());
+  }
+
+  private String database(String purpose) {
+    String url = pg.createDatabase("bench_" + purpose + "_" + (++databases));
+    return url;
+  }
+
+  // ---------------------------------------------------------------- relay
+
+  private void relayDrainAndLatency(int rep) throws Exception {
+    String topic = "bench.drain." + rep;
+    kafka.createTopic(topic, 6);
+    double baseline = rawProducerRate("bench.baseline." + rep);
+    record("relay drain baseline: raw transactional producer (records/s)", baseline);
+
+    String url = database("relay");
+    Programs p = programs(url);
+    p.migrate();
+    try (Connection db = pg.connect(url);
+        JavaProcess relay = p.relay()) {
+      awaitTrue("relay active", Duration.ofSeconds(60), () -> activeRelays(db) == 1);
+      drain(db, topic, o.rows() / 10); // warm-up
+      long start = System.nanoTime();
+      drain(db, topic, o.rows());
+      double rate = o.rows() / ((System.nanoTime() - start) / 1e9);
+      record("relay drain (records/s)", rate);
+      record("relay drain / baseline (%)", rate / baseline * 100);
+
+      double[] latencies = latency(db, "bench.latency." + rep);
+      record("relay idle latency p50 (ms)", Stats.percentile(latencies, 50));
+      record("relay idle latency p99 (ms)", Stats.percentile(latencies, 99));
+      peakRss.merge("outbox-relay", Programs.peakRssMib(relay.pid()), Math::max);
+    }
+  }
+
+  /** Enqueues a backlog in one transaction and returns once the relay has published all of it. */
+  private void drain(Connection db, String topic, int rows) throws Exception {
+    db.setAutoCommit(false);
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "INSERT INTO txoutbox.outbox (topic, key, payload)"
+                + " SELECT ?, 'key-' || (i % ?), json_build_object('id', i, 'pad', repeat('x', 160))::text"
+                + " FROM generate_series(1, ?) i")) {
+      ps.setString(1, topic);
+      ps.setInt(2, o.keys());
+      ps.setInt(3, rows);
+      ps.executeUpdate();
+    }
+    db.commit();
+    db.setAutoCommit(true);
+    awaitTrue(
+        "backlog drained",
+        Duration.ofMinutes(10),
+        () -> scalar(db, "SELECT count(*) FROM txoutbox.outbox") == 0);
+  }
+
+  private double rawProducerRate(String topic) throws Exception {
+    kafka.createTopic(topic, 6);
+    byte[] payload =
+        ("{\"id\":1,\"pad\":\"" + "x".repeat(160) + "\"}").getBytes(StandardCharsets.UTF_8);
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-baseline-" + UUID.randomUUID());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.initTransactions();
+      long start = System.nanoTime();
+      for (int i = 0; i < o.rows(); i += 1000) {
+        producer.beginTransaction();
+        for (int j = i; j < Math.min(o.rows(), i + 1000); j++) {
+          ProducerRecord<byte[], byte[]> r =
+              new ProducerRecord<>(
+                  topic, ("key-" + (j % o.keys())).getBytes(StandardCharsets.UTF_8), payload);
+          r.headers()
+              .add("message_id", UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+          producer.send(r);
+        }
+        producer.commitTransaction();
+      }
+      return o.rows() / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** Single-row commits to an idle relay; commit-to-visible-in-Kafka latencies in ms. */
+  private double[] latency(Connection db, String topic) throws Exception {
+    kafka.createTopic(topic, 3);
+    Map<String, Long> received = new ConcurrentHashMap<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread reader = new Thread(() -> readInto(topic, received, stop), "bench-latency-reader");
+    reader.start();
+    Thread.sleep(2000); // the reader joins and positions itself at the end
+    Map<String, Long> committed = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "INSERT INTO txoutbox.outbox (message_id, topic, key, payload) VALUES (?::uuid, ?, ?, '{}')")) {
+      for (int i = 0; i < o.latencyCommits(); i++) {
+        String id = UUID.randomUUID().toString();
+        ps.setString(1, id);
+        ps.setString(2, topic);
+        ps.setString(3, "k" + i);
+        ps.executeUpdate(); // autocommit: returns after the commit
+        committed.put(id, System.nanoTime());
+        Thread.sleep(25);
+      }
+    }
+    awaitTrue(
+        "latency records seen",
+        Duration.ofSeconds(60),
+        () -> received.keySet().containsAll(committed.keySet()));
+    stop.set(true);
+    reader.join();
+    return committed.entrySet().stream()
+        .mapToDouble(e -> (received.get(e.getKey()) - e.getValue()) / 1e6)
+        .toArray();
+  }
+
+  private void readInto(String topic, Map<String, Long> received, AtomicBoolean stop) {
+    try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+      List<TopicPartition> parts =
+          c.partitionsFor(topic).stream()
+              .map(i -> new TopicPartition(topic, i.partition()))
+              .toList();
+      c.assign(parts);
+      c.seekToEnd(parts);
+      parts.forEach(c::position);
+      while (!stop.get()) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(5))) {
+          Header h = r.headers().lastHeader("message_id");
+          if (h != null) {
+            received.putIfAbsent(new String(h.value(), StandardCharsets.UTF_8), System.nanoTime());
+          }
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- consumer
+
+  private void consumerThroughput(int rep) throws Exception {
+    String topic = "bench.consume." + rep;
+    kafka.createTopic(topic, 6);
+    rawProducerRateInto(topic);
+
+    String baselineUrl = database("consume_baseline");
+    programs(baselineUrl).migrate();
+    double baseline;
+    try (Connection db = pg.connect(baselineUrl)) {
+      createAccounts(db);
+      baseline = new SetBasedBaseline(db, consumer(), topic, o.rows()).run();
+    }
+    record("consumer baseline: set-based JDBC (msg/s)", baseline);
+
+    String url = database("consume");
+    Programs p = programs(url);
+    p.migrate();
+    try (Connection db = pg.connect(url)) {
+      createAccounts(db);
+      try (JavaProcess consumer =
+          p.consumer("--group", "bench", "--topics", topic, "--handler-sql", CONSUMER_HANDLER)) {
+        awaitTrue(
+            "consumer applied everything",
+            Duration.ofMinutes(10),
+            () -> scalar(db, "SELECT coalesce(sum(balance), 0) FROM bench_accounts") >= o.rows());
+        peakRss.merge("inbox-consumer", Programs.peakRssMib(consumer.pid()), Math::max);
+      }
+      // From the first to the last batch transaction: JVM start and group join are not counted.
+      double seconds =
+          scalarDouble(
+              db,
+              "SELECT extract(epoch FROM max(received_at) - min(received_at)) FROM txoutbox.inbox");
+      long rows = scalar(db, "SELECT count(*) FROM txoutbox.inbox");
+      double rate = rows / Math.max(seconds, 0.001);
+      record("consumer SQL handler (msg/s)", rate);
+      record("consumer / baseline (%)", rate / baseline * 100);
+    }
+  }
+
+  private void rawProducerRateInto(String topic) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-fill-" + UUID.randomUUID());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.initTransactions();
+      for (int i = 0; i < o.rows(); i += 1000) {
+        producer.beginTransaction();
+        for (int j = i; j < Math.min(o.rows(), i + 1000); j++) {
+          ProducerRecord<byte[], byte[]> r =
+              new ProducerRecord<>(
+                  topic,
+                  ("key-" + (j % o.keys())).getBytes(StandardCharsets.UTF_8),
+                  ("{\"n\":" + j + "}").getBytes(StandardCharsets.UTF_8));
+          r.headers()
+              .add("message_id", UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+          producer.send(r);
+        }
+        producer.commitTransaction();
+      }
+    }
+  }
+
+  private void createAccounts(Connection db) throws SQLException {
+    try (Statement st = db.createStatement()) {
+      st.execute(
+          "CREATE TABLE bench_accounts (id int PRIMARY KEY, balance bigint NOT NULL DEFAULT 0,"
+              + " last_message text)");
+      st.execute(
+          "INSERT INTO bench_accounts (id) SELECT generate_series(0, " + (o.keys() - 1) + ")");
+    }
+  }
+
+  // ---------------------------------------------------------------- end to end
+
+  private void endToEnd() throws Exception {
+    String topic = "bench.e2e";
+    kafka.createTopic(topic, 6);
+    String url = database("e2e");
+    Programs p = programs(url);
+    p.migrate();
+    try (Connection db = pg.connect(url)) {
+      try (Statement st = db.createStatement()) {
+        st.execute(
+            "CREATE TABLE bench_effects (message_id text, written_at timestamptz,"
+                + " applied_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+      }
+      try (JavaProcess relay = p.relay();
+          JavaProcess consumer =
+              p.consumer("--group", "e2e", "--topics", topic, "--handler-sql", E2E_HANDLER)) {
+        awaitTrue("relay active", Duration.ofSeconds(60), () -> activeRelays(db) == 1);
+        System.out.printf("end to end: %d msg/s for %ds%n", o.e2eRate(), o.e2eSeconds());
+        long written =
+            new PacedWriter(pg, url, topic, o.e2eRate(), Duration.ofSeconds(o.e2eSeconds()), 4)
+                .run();
+        awaitTrue(
+            "all effects applied",
+            Duration.ofMinutes(5),
+            () -> scalar(db, "SELECT count(*) FROM bench_effects") >= written);
+        record("end to end: achieved write rate (msg/s)", written / (double) o.e2eSeconds());
+        try (Statement st = db.createStatement();
+            ResultSet rs =
+                st.executeQuery(
+                    "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY"
+                        + " extract(epoch FROM applied_at - written_at)),"
+                        + " max(extract(epoch FROM applied_at - written_at)) FROM bench_effects")) {
+          rs.next();
+          Double[] q = (Double[]) rs.getArray(1).getArray();
+          record("end to end commit→effect p50 (ms)", q[0] * 1000);
+          record("end to end commit→effect p99 (ms)", q[1] * 1000);
+          record("end to end commit→effect max (ms)", rs.getDouble(2) * 1000);
+        }
+        peakRss.merge("outbox-relay", Programs.peakRssMib(relay.pid()), Math::max);
+        peakRss.merge("inbox-consumer", Programs.peakRssMib(consumer.pid()), Math::max);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private KafkaConsumer<byte[], byte[]> consumer() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private static long activeRelays(Connection db) throws SQLException {
+    return scalar(db, "SELECT count(*) FROM txoutbox.relay_status WHERE role = 'active'");
+  }
+
+  static long scalar(Connection db, String sql) throws SQLException {
+    try (Statement st = db.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static double scalarDouble(Connection db, String sql) throws SQLException {
+    try (Statement st = db.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getDouble(1);
+    }
+  }
+
+  @FunctionalInterface
+  interface Check {
+    boolean test() throws Exception;
+  }
+
+  private static void awaitTrue(String what, Duration timeout, Check check) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!check.test()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for: " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private void record(String name, double value) {
+    figures.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+    System.out.printf(Locale.ROOT, "  %-58s %12.1f%n", name, value);
+  }
+
+  private String machine() {
+    Runtime rt = Runtime.getRuntime();
+    return String.format(
+        Locale.ROOT,
+        "machine: %d cores, %.1f GiB memory, Java %s, PostgreSQL %s (fsync on), Kafka broker process%n"
+            + "settings: rows=%d keys=%d reps=%d latency-commits=%d e2e=%d msg/s for %ds",
+        rt.availableProcessors(),
+        totalMemoryGib(),
+        System.getProperty("java.version"),
+        pg.mode(),
+        o.rows(),
+        o.keys(),
+        o.reps(),
+        o.latencyCommits(),
+        o.e2eRate(),
+        o.e2eSeconds());
+  }
+
+  private static double totalMemoryGib() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0 / 1024.0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  private String report() {
+    StringBuilder sb = new StringBuilder("\n");
+    sb.append(String.format(Locale.ROOT, "%-58s %12s %9s%n", "figure", "median", "spread%"));
+    figures.forEach(
+        (name, values) ->
+            sb.append(
+                String.format(
+                    Locale.ROOT,
+                    "%-58s %12.1f %9.1f%n",
+                    name,
+                    Stats.median(values),
+                    Stats.spreadPercent(values))));
+    peakRss.forEach(
+        (name, mib) ->
+            sb.append(
+                String.format(Locale.ROOT, "%-58s %12.1f%n", "peak RSS " + name + " (MiB)", mib)));
+    return sb.toString();
+  }
+
+  private String json() {
+    StringBuilder sb = new StringBuilder("{\n  \"figures\": {\n");
+    List<String> entries = new ArrayList<>();
+    figures.forEach(
+        (name, values) ->
+            entries.add(
+                String.format(
+                    Locale.ROOT,
+                    "    \"%s\": {\"median\": %.3f, \"spread_percent\": %.3f, \"samples\": %s}",
+                    name.replace("\"", "'"),
+                    Stats.median(values),
+                    Stats.spreadPercent(values),
+                    values.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList())));
+    sb.append(String.join(",\n", entries)).append("\n  },\n  \"peak_rss_mib\": {");
+    List<String> rss = new ArrayList<>();
+    peakRss.forEach((k, v) -> rss.add(String.format(Locale.ROOT, "\"%s\": %.1f", k, v)));
+    sb.append(String.join(", ", rss)).append("}\n}\n");
+    return sb.toString();
+  }
+}
