@@ -2,11 +2,17 @@ package io.txoutbox.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The built txoutbox programs ({@code txoutbox-db.jar}, {@code outbox-relay.jar}, {@code
@@ -21,6 +27,7 @@ public final class Programs {
   private final LocalPostgres pg;
   private final String dbUrl;
   private final String kafkaBootstrap;
+  private final Map<Long, Integer> httpPorts = new ConcurrentHashMap<>();
   private int started;
 
   /**
@@ -69,30 +76,106 @@ public final class Programs {
 
   /** Starts an outbox-relay with the connection options plus {@code extraArgs}. */
   public JavaProcess relay(String... extraArgs) {
-    return daemon("relay", "io.txoutbox.relay.RelayMain", relayJar, extraArgs);
+    return relay(dbUrl, kafkaBootstrap, Map.of(), extraArgs);
+  }
+
+  /**
+   * Starts an outbox-relay that reaches PostgreSQL at {@code dbUrl} and Kafka at {@code
+   * kafkaBootstrap} (for instance through its own {@link TcpProxy}), with {@code env} added to its
+   * environment (for instance a test hook), plus {@code extraArgs}.
+   */
+  public JavaProcess relay(
+      String dbUrl, String kafkaBootstrap, Map<String, String> env, String... extraArgs) {
+    return daemon(
+        "relay", "io.txoutbox.relay.RelayMain", relayJar, dbUrl, kafkaBootstrap, env, extraArgs);
   }
 
   /** Starts an inbox-consumer with the connection options plus {@code extraArgs}. */
   public JavaProcess consumer(String... extraArgs) {
-    return daemon("consumer", "io.txoutbox.consumer.ConsumerMain", consumerJar, extraArgs);
+    return consumer(dbUrl, kafkaBootstrap, Map.of(), extraArgs);
   }
 
-  private JavaProcess daemon(String kind, String main, Path jar, String[] extraArgs) {
-    String name = kind + "-" + (++started);
-    return JavaProcess.builder(main)
-        .classpath(jar.toString())
-        .name(name)
-        .jvmArgs("-Xmx256m")
-        .logFile(logDir.resolve(name + ".log"))
-        .args(connection())
-        .args("--kafka-bootstrap", kafkaBootstrap)
-        .args("--http-port", Integer.toString(PortFinder.freePort()))
-        .args(extraArgs)
-        .start();
+  /** Like {@link #relay(String, String, Map, String...)} for an inbox-consumer. */
+  public JavaProcess consumer(
+      String dbUrl, String kafkaBootstrap, Map<String, String> env, String... extraArgs) {
+    return daemon(
+        "consumer",
+        "io.txoutbox.consumer.ConsumerMain",
+        consumerJar,
+        dbUrl,
+        kafkaBootstrap,
+        env,
+        extraArgs);
+  }
+
+  private JavaProcess daemon(
+      String kind,
+      String main,
+      Path jar,
+      String url,
+      String bootstrap,
+      Map<String, String> env,
+      String[] extraArgs) {
+    String name;
+    synchronized (this) {
+      name = kind + "-" + (++started);
+    }
+    int httpPort = PortFinder.freePort();
+    JavaProcess.Builder builder =
+        JavaProcess.builder(main)
+            .classpath(jar.toString())
+            .name(name)
+            .jvmArgs("-Xmx256m")
+            .logFile(logDir.resolve(name + ".log"))
+            .args(connection(url))
+            .args("--kafka-bootstrap", bootstrap)
+            .args("--http-port", Integer.toString(httpPort))
+            .args(extraArgs);
+    env.forEach(builder::env);
+    JavaProcess process = builder.start();
+    httpPorts.put(process.pid(), httpPort);
+    return process;
+  }
+
+  /**
+   * Waits until a daemon started here answers 200 on {@code /health/ready}.
+   *
+   * @throws IllegalStateException if it exits or is not ready in time (with its log tail)
+   */
+  public void awaitReady(JavaProcess daemon, Duration timeout) {
+    URI ready = URI.create("http://127.0.0.1:" + httpPorts.get(daemon.pid()) + "/health/ready");
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (System.nanoTime() < deadline) {
+        if (!daemon.isAlive()) {
+          throw new IllegalStateException(daemon + " exited:\n" + daemon.tail(30));
+        }
+        try {
+          HttpRequest request =
+              HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(1)).build();
+          if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+            return;
+          }
+        } catch (IOException e) {
+          // not listening yet
+        }
+        Thread.sleep(100);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for " + daemon, e);
+    }
+    throw new IllegalStateException(
+        daemon + " not ready after " + timeout + ":\n" + daemon.tail(30));
   }
 
   private String[] connection() {
-    List<String> args = new ArrayList<>(List.of("--db-url", dbUrl));
+    return connection(dbUrl);
+  }
+
+  private String[] connection(String url) {
+    List<String> args = new ArrayList<>(List.of("--db-url", url));
     if (pg.user() != null) {
       args.addAll(List.of("--db-user", pg.user()));
     }

@@ -4,6 +4,7 @@ import io.txoutbox.testkit.JavaProcess;
 import io.txoutbox.testkit.LocalKafka;
 import io.txoutbox.testkit.LocalPostgres;
 import io.txoutbox.testkit.Programs;
+import io.txoutbox.testkit.internal.TestkitDirs;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -52,6 +53,7 @@ public final class Demo {
 
   private int run() {
     Path logDir = options.repo().resolve("target/demo-logs");
+    TestkitDirs.deleteRecursively(logDir); // each run's logs alone
     try (LocalPostgres pg = LocalPostgres.start();
         LocalKafka kafka = LocalKafka.process()) {
       String url = pg.createDatabase("txoutbox_demo");
@@ -75,6 +77,9 @@ public final class Demo {
         relays.add(programs.relay());
         consumers.add(consumer(programs));
         consumers.add(consumer(programs));
+        for (JavaProcess daemon : daemons()) {
+          programs.awaitReady(daemon, Duration.ofMinutes(2));
+        }
 
         step(
             String.format(
@@ -103,15 +108,24 @@ public final class Demo {
           Thread.currentThread().join();
         }
         return v.passed() && complete ? 0 : 1;
+      } finally {
+        // SIGTERM while PostgreSQL and Kafka are still up, so the daemons drain and exit cleanly.
+        for (JavaProcess daemon : daemons()) {
+          daemon.stop(Duration.ofSeconds(20));
+          daemon.close();
+        }
       }
     } catch (Exception e) {
       System.err.println("demo: failed: " + e);
       e.printStackTrace();
       return 1;
-    } finally {
-      relays.forEach(JavaProcess::close);
-      consumers.forEach(JavaProcess::close);
     }
+  }
+
+  private List<JavaProcess> daemons() {
+    List<JavaProcess> all = new ArrayList<>(relays);
+    all.addAll(consumers);
+    return all;
   }
 
   private static JavaProcess consumer(Programs programs) {
