@@ -112,6 +112,10 @@ CREATE TABLE txoutbox.outbox_published (
 );
 
 -- [jooq ignore start]
+-- The relay's retention deletes the oldest rows first, in bounded chunks: without this index each
+-- chunk would scan the table (and the dead rows the previous chunks left).
+CREATE INDEX outbox_published_published_at ON txoutbox.outbox_published (published_at);
+
 COMMENT ON TABLE txoutbox.outbox_published IS
   'Rows the relay has published, kept for the relay''s --retention so DBAs can see what went out, then deleted in bounded batches.';
 COMMENT ON COLUMN txoutbox.outbox_published.seq IS 'The row''s outbox.seq.';
@@ -162,6 +166,33 @@ LANGUAGE sql AS $$
 $$;
 COMMENT ON FUNCTION txoutbox.outbox_replay(bigint) IS
   'Releases a parked outbox row (all parked rows when called without argument) so the relay publishes it again, before the rows of its key that waited behind it. Returns the number released.';
+-- [jooq ignore stop]
+
+-- [jooq ignore start]
+-- The relay's poll: the lowest seqs still in outbox, skipping parked rows and the rows of their
+-- (topic, key) behind them. No high-water mark: a row that commits late is simply found by the
+-- next call. The plan is pinned to an ordered scan of outbox_pkey that stops after p_limit rows:
+-- after a burst (a million rows moved out) the heap keeps its size, and with fresh statistics
+-- the planner would otherwise read every page of it on every poll (seq scan + sort).
+CREATE FUNCTION txoutbox.outbox_poll(p_limit integer)
+RETURNS TABLE (seq bigint, message_id text, topic varchar, key varchar, payload text,
+               payload_bytes bytea, header_names text[], header_values text[], created_at timestamptz)
+LANGUAGE sql STABLE
+SET enable_seqscan = off
+AS $$
+  SELECT o.seq, o.message_id::text, o.topic, o.key, o.payload, o.payload_bytes,
+         h.names, h.vals, o.created_at
+    FROM txoutbox.outbox o
+    LEFT JOIN LATERAL (SELECT array_agg(e.key) AS names, array_agg(e.value) AS vals
+                         FROM jsonb_each_text(o.headers) e) h ON true
+   WHERE NOT EXISTS (SELECT 1 FROM txoutbox.outbox_parked p WHERE p.seq = o.seq)
+     AND NOT EXISTS (SELECT 1 FROM txoutbox.outbox_parked p
+                      WHERE p.topic = o.topic AND p.key = o.key AND p.seq < o.seq)
+   ORDER BY o.seq
+   LIMIT p_limit
+$$;
+COMMENT ON FUNCTION txoutbox.outbox_poll(integer) IS
+  'The next rows the relay publishes (at most p_limit, in seq order): not parked and not behind a parked row of their (topic, key). Read-only; DBAs may call it to see what goes out next.';
 -- [jooq ignore stop]
 
 CREATE TABLE txoutbox.relay_state (

@@ -1,0 +1,80 @@
+package io.txoutbox.relay.internals;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Finds the next rows to publish.
+ *
+ * <p>There is no high-water mark: {@code txoutbox.outbox} only holds rows not yet published, so the
+ * poll is simply "the lowest seqs still there". A transaction that commits late (with a seq below
+ * rows already published) is found by the next poll. Per (topic, key) the seq order is the commit
+ * order (the insert trigger serialises writers of a key), so when a row is visible, every smaller
+ * seq of its key is visible too.
+ *
+ * <p>Rows that are parked, and rows of the same (topic, key) behind a parked row, are left out; a
+ * row without a key only blocks itself. Thread-safe.
+ */
+public final class OutboxReader {
+  // The query lives in the schema (txoutbox.outbox_poll), where its plan is pinned to an ordered
+  // scan of outbox_pkey that stops after `limit` rows; see V1__outbox.sql.
+  static final String POLL_SQL =
+      "SELECT seq, message_id, topic, key, payload, payload_bytes, header_names, header_values,"
+          + " (extract(epoch FROM created_at) * 1000)::bigint FROM txoutbox.outbox_poll(?)";
+
+  private final DataSource dataSource;
+
+  public OutboxReader(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /**
+   * The next publishable rows in seq order.
+   *
+   * @param limit at most this many
+   * @throws SQLException as the driver reports it
+   */
+  public List<OutboxRow> poll(int limit) throws SQLException {
+    return Sql.autocommit(
+        dataSource,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(POLL_SQL)) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              List<OutboxRow> rows = new ArrayList<>();
+              while (rs.next()) {
+                rows.add(row(rs));
+              }
+              return rows;
+            }
+          }
+        });
+  }
+
+  private static OutboxRow row(ResultSet rs) throws SQLException {
+    byte[] value = rs.getBytes(6);
+    if (value == null) {
+      String text = rs.getString(5);
+      value = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+    }
+    return new OutboxRow(
+        rs.getLong(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        value,
+        strings(rs.getArray(7)),
+        strings(rs.getArray(8)),
+        rs.getLong(9));
+  }
+
+  private static String[] strings(Array array) throws SQLException {
+    return array == null ? null : (String[]) array.getArray();
+  }
+}
