@@ -22,6 +22,10 @@ CREATE TABLE txoutbox.inbox_offsets (
   high_watermark  bigint,
   owner           varchar,
   updated_at      timestamptz NOT NULL DEFAULT now(),
+  blocked_message_id varchar,
+  blocked_reason     text,
+  blocked_attempts   integer,
+  blocked_since      timestamptz,
   CONSTRAINT inbox_offsets_pkey PRIMARY KEY (consumer_group, topic, "partition")
 );
 
@@ -80,6 +84,10 @@ COMMENT ON COLUMN txoutbox.inbox_offsets.next_offset IS 'Next offset to read; th
 COMMENT ON COLUMN txoutbox.inbox_offsets.high_watermark IS 'Partition end offset the consumer last saw; high_watermark - next_offset is the lag.';
 COMMENT ON COLUMN txoutbox.inbox_offsets.owner IS 'Consumer instance that wrote this row last.';
 COMMENT ON COLUMN txoutbox.inbox_offsets.updated_at IS 'When the row was last written.';
+COMMENT ON COLUMN txoutbox.inbox_offsets.blocked_message_id IS 'With --on-failure=block: the message whose effect keeps failing; the partition is stopped at it and retried. NULL when not blocked.';
+COMMENT ON COLUMN txoutbox.inbox_offsets.blocked_reason IS 'Why the blocking message failed last (exception, SQLSTATE, message).';
+COMMENT ON COLUMN txoutbox.inbox_offsets.blocked_attempts IS 'How many times the blocking message was tried so far.';
+COMMENT ON COLUMN txoutbox.inbox_offsets.blocked_since IS 'When the partition first blocked on this message.';
 
 COMMENT ON TABLE txoutbox.inbox_parked IS
   'Messages whose effect failed after the retries (the head of a key), and later messages of the same key held behind it (waiting_on). Fix the cause, then SELECT txoutbox.inbox_replay(group, topic, key).';

@@ -36,9 +36,13 @@ SELECT consumer_group,
        high_watermark,
        greatest(high_watermark - next_offset, 0) AS lag,
        owner,
-       updated_at
+       updated_at,
+       blocked_message_id,
+       blocked_reason,
+       blocked_attempts,
+       blocked_since
   FROM txoutbox.inbox_offsets;
-COMMENT ON VIEW txoutbox.consumer_lag IS 'Per consumer group and partition: next offset to apply, the end offset last seen, and the difference (lag).';
+COMMENT ON VIEW txoutbox.consumer_lag IS 'Per consumer group and partition: next offset to apply, the end offset last seen, the difference (lag), and the message a partition is blocked on (--on-failure=block).';
 
 CREATE VIEW txoutbox.parked_messages AS
 SELECT 'outbox'::text            AS side,

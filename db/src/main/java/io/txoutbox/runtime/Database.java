@@ -17,7 +17,26 @@ public final class Database {
    */
   public static HikariDataSource pool(
       Config config, String poolName, int maxSize, String applicationName) {
+    return pool(config, poolName, maxSize, applicationName, null);
+  }
+
+  /**
+   * Like {@link #pool(Config, String, int, String)}, plus SQL run once on every new connection,
+   * typically session settings ({@code SET lock_timeout = '5s'}) that must hold on every connection
+   * the pool ever opens, including those that replace connections lost to a server restart.
+   *
+   * @param connectionInitSql one statement, or null for none
+   */
+  public static HikariDataSource pool(
+      Config config,
+      String poolName,
+      int maxSize,
+      String applicationName,
+      String connectionInitSql) {
     HikariConfig hc = new HikariConfig();
+    if (connectionInitSql != null) {
+      hc.setConnectionInitSql(connectionInitSql);
+    }
     hc.setPoolName(poolName);
     hc.setJdbcUrl(config.string("db-url"));
     if (config.has("db-user")) {

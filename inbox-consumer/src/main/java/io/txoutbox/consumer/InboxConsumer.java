@@ -1,0 +1,361 @@
+package io.txoutbox.consumer;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.txoutbox.consumer.internals.ConsumerMetrics;
+import io.txoutbox.consumer.internals.ConsumerSettings;
+import io.txoutbox.consumer.internals.Effect;
+import io.txoutbox.consumer.internals.Errors;
+import io.txoutbox.consumer.internals.FatalException;
+import io.txoutbox.consumer.internals.JavaHandler;
+import io.txoutbox.consumer.internals.KafkaConsumers;
+import io.txoutbox.consumer.internals.PartitionProcessor;
+import io.txoutbox.consumer.internals.Replayer;
+import io.txoutbox.consumer.internals.Retention;
+import io.txoutbox.consumer.internals.SqlHandler;
+import io.txoutbox.runtime.Backoff;
+import io.txoutbox.runtime.Cli;
+import io.txoutbox.runtime.Config;
+import io.txoutbox.runtime.ConfigException;
+import io.txoutbox.runtime.Database;
+import io.txoutbox.runtime.ExitCode;
+import io.txoutbox.runtime.Failure;
+import io.txoutbox.runtime.HttpEndpoint;
+import io.txoutbox.runtime.HttpEndpoint.Health;
+import io.txoutbox.runtime.Instance;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The inbox-consumer daemon: applies each Kafka message's effect in PostgreSQL exactly once per
+ * consumer group, storing the partition offsets in the same transactions.
+ *
+ * <p>Lifecycle: {@link #start()} (blocking start-up checks, then the poll thread), {@link #stop()}
+ * from any thread (idempotent; the in-flight transaction commits or rolls back, offsets are
+ * committed to Kafka, the consumer leaves its group), {@link #awaitTermination()} for the exit
+ * code. State is readable at any time with {@link #state()}. Thread-safe.
+ */
+public final class InboxConsumer {
+  private static final Logger log = LoggerFactory.getLogger(InboxConsumer.class);
+  private static final String MDC_INSTANCE = "instance";
+
+  private final Config config;
+  private final ConsumerSettings settings;
+  private final ConsumerMetrics metrics = new ConsumerMetrics();
+  private final AtomicReference<ConsumerState> state =
+      new AtomicReference<>(ConsumerState.STARTING);
+  private final AtomicReference<ExitCode> exitCode = new AtomicReference<>(ExitCode.OK);
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private final CountDownLatch terminated = new CountDownLatch(1);
+
+  private HikariDataSource pool;
+  private Effect effect;
+  private HttpEndpoint http;
+  private ScheduledExecutorService retention;
+  private volatile PollLoop loop;
+  private volatile Thread pollThread;
+
+  /**
+   * @param config the parsed options (database, HTTP port, migrate)
+   * @param settings the validated consumer settings from {@link ConsumerConfig#settings(Config)}
+   */
+  public InboxConsumer(Config config, ConsumerSettings settings) {
+    this.config = config;
+    this.settings = settings;
+  }
+
+  /**
+   * Connects, checks (or migrates) the schema, validates the handler, then starts the poll thread.
+   * Transient database failures are retried until {@link #stop()}.
+   *
+   * @throws ConfigException when the handler is invalid (exit 2)
+   * @throws Cli.SchemaNotReadyException when the schema is not migrated (exit 3)
+   * @throws Exception any other start-up failure
+   */
+  public void start() throws Exception {
+    MDC.put(MDC_INSTANCE, Instance.id());
+    try {
+      effect = createEffect();
+      pool =
+          Database.pool(
+              config,
+              "txoutbox-consumer",
+              3,
+              "txoutbox-consumer " + settings.group(),
+              sessionSettings());
+      if (!retryTransient("schema check", () -> Cli.ensureSchema(pool, config.bool("migrate")))) {
+        return;
+      }
+      if (!validateEffect()) {
+        return;
+      }
+      metrics.gauges(
+          () -> state.get().ordinal(),
+          () -> loop == null ? 0 : loop.assignedPartitions(),
+          () -> loop == null ? 0 : loop.stalledPartitions());
+      int port = config.integer("http-port");
+      if (port > 0) {
+        http = new HttpEndpoint(port, this::live, this::ready, metrics.registry());
+      }
+      KafkaConsumer<byte[], byte[]> consumer = KafkaConsumers.create(settings);
+      PartitionProcessor processor =
+          new PartitionProcessor(pool, settings, effect, metrics, Instance.id());
+      loop =
+          new PollLoop(
+              settings,
+              consumer,
+              processor,
+              new Replayer(pool, settings, effect, processor, metrics),
+              metrics);
+      startRetention();
+      Thread t = new Thread(this::runLoop, "txoutbox-consumer-poll");
+      pollThread = t;
+      if (!state.compareAndSet(ConsumerState.STARTING, ConsumerState.RUNNING)) {
+        loop.stop(); // stop() came in meanwhile
+      }
+      t.start();
+      log.info(
+          "inbox-consumer {} running: group {}, topics {}, {}",
+          Instance.id(),
+          settings.group(),
+          settings.topics(),
+          effect);
+    } catch (Exception | Error e) {
+      closeResources();
+      state.set(ConsumerState.STOPPED);
+      terminated.countDown();
+      throw e;
+    }
+  }
+
+  /** Asks the daemon to stop. Thread-safe, idempotent, returns at once. */
+  public void stop() {
+    state.updateAndGet(
+        s ->
+            s == ConsumerState.RUNNING || s == ConsumerState.STARTING ? ConsumerState.DRAINING : s);
+    stopRequested.countDown();
+    PollLoop l = loop;
+    if (l != null) {
+      l.stop();
+    }
+  }
+
+  /**
+   * Waits until the daemon has stopped and released its resources.
+   *
+   * @return {@link ExitCode#OK} after {@link #stop()}, {@link ExitCode#FATAL} after a fatal error,
+   *     {@link ExitCode#FAILURE} after an unexpected one
+   */
+  public ExitCode awaitTermination() throws InterruptedException {
+    Thread t = pollThread;
+    if (t != null) {
+      t.join();
+    } else if (state.get() != ConsumerState.STOPPED) {
+      stopRequested.await(); // start() gave up early because stop() came
+    }
+    terminated.await(30, TimeUnit.SECONDS);
+    return exitCode.get();
+  }
+
+  /** The current lifecycle state. */
+  public ConsumerState state() {
+    return state.get();
+  }
+
+  // visible for testing
+  ConsumerMetrics metrics() {
+    return metrics;
+  }
+
+  // visible for testing
+  int httpPort() {
+    return http == null ? 0 : http.port();
+  }
+
+  private void runLoop() {
+    MDC.put(MDC_INSTANCE, Instance.id());
+    try {
+      loop.run();
+    } catch (FatalException e) {
+      exitCode.set(ExitCode.FATAL);
+      log.error("stopping: {}", e.getMessage(), e);
+    } catch (Exception | Error e) {
+      boolean fatal = Failure.of(e) == Failure.FATAL;
+      exitCode.set(fatal ? ExitCode.FATAL : ExitCode.FAILURE);
+      log.error("poll loop failed, stopping: {}", e.toString(), e);
+    } finally {
+      state.set(ConsumerState.DRAINING);
+      closeResources();
+      state.set(ConsumerState.STOPPED);
+      log.info("inbox-consumer stopped");
+      terminated.countDown();
+    }
+  }
+
+  /** The handler, parsed or loaded: option errors show before anything connects. */
+  private Effect createEffect() {
+    if (settings.handlerSql() != null) {
+      return SqlHandler.compile(settings.handlerSql(), ConsumerConfig.HANDLER_SQL);
+    }
+    if (settings.handlerClass() != null) {
+      return JavaHandler.load(
+          settings.handlerClass(), settings.group(), ConsumerConfig.HANDLER_CLASS);
+    }
+    return Effect.storeOnly();
+  }
+
+  /**
+   * Lets PostgreSQL check a SQL handler. Returns false when stop() came during retries.
+   *
+   * @throws ConfigException when PostgreSQL rejects the statement (exit 2)
+   */
+  private boolean validateEffect() throws Exception {
+    if (!(effect instanceof SqlHandler handler)) {
+      return true;
+    }
+    return retryTransient(
+        "--handler-sql validation",
+        () -> {
+          try (Connection c = pool.getConnection()) {
+            handler.validate(c);
+          } catch (SQLException e) {
+            if (Errors.classify(e) == Failure.ABORTABLE) {
+              throw new ConfigException(
+                  ConsumerConfig.HANDLER_SQL,
+                  "rejected by PostgreSQL (SQLSTATE " + e.getSQLState() + "): " + e.getMessage());
+            }
+            throw e;
+          }
+        });
+  }
+
+  /** Session settings that bound how long a paused or hung consumer can hold locks. */
+  private String sessionSettings() {
+    return "SELECT set_config('lock_timeout', '"
+        + settings.lockTimeout().toMillis()
+        + "ms', false), set_config('idle_in_transaction_session_timeout', '"
+        + settings.idleInTransactionTimeout().toMillis()
+        + "ms', false)";
+  }
+
+  private void startRetention() {
+    if (settings.retentionInterval().isZero()) {
+      return;
+    }
+    Retention job =
+        new Retention(
+            pool, settings.group(), settings.retention(), settings.retentionBatchSize(), metrics);
+    retention =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t =
+                  new Thread(
+                      () -> {
+                        MDC.put(MDC_INSTANCE, Instance.id());
+                        r.run();
+                      },
+                      "txoutbox-consumer-retention");
+              t.setDaemon(true);
+              return t;
+            });
+    long period = settings.retentionInterval().toMillis();
+    retention.scheduleWithFixedDelay(
+        () -> {
+          try {
+            job.runOnce();
+          } catch (Exception e) {
+            log.warn("retention run failed, next run in {} ms: {}", period, e.toString());
+          }
+        },
+        Math.min(period, 10_000),
+        period,
+        TimeUnit.MILLISECONDS);
+  }
+
+  private Health live() {
+    ConsumerState s = state.get();
+    boolean ok = s != ConsumerState.STOPPED && exitCode.get() == ExitCode.OK;
+    return new Health(ok, s.name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  private Health ready() {
+    ConsumerState s = state.get();
+    PollLoop l = loop;
+    if (s != ConsumerState.RUNNING || l == null) {
+      return new Health(false, s.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    if (!l.databaseHealthy()) {
+      return new Health(false, "database unavailable, retrying");
+    }
+    return new Health(true, "running, " + l.assignedPartitions() + " partition(s) assigned");
+  }
+
+  @FunctionalInterface
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  /** Runs a start-up step, retrying transient failures until it succeeds or stop() is called. */
+  private boolean retryTransient(String what, Step step) throws Exception {
+    Backoff backoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax());
+    while (true) {
+      try {
+        step.run();
+        return true;
+      } catch (ConfigException | Cli.SchemaNotReadyException e) {
+        throw e;
+      } catch (Exception e) {
+        if (Errors.classify(e) != Failure.TRANSIENT) {
+          throw e;
+        }
+        Duration delay = backoff.nextDelay();
+        log.warn(
+            "{} failed (attempt {}), retrying in {} ms: {}",
+            what,
+            backoff.attempt(),
+            delay.toMillis(),
+            Errors.describe(e));
+        if (stopRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
+          closeResources();
+          state.set(ConsumerState.STOPPED);
+          terminated.countDown();
+          return false;
+        }
+      }
+    }
+  }
+
+  /** Releases resources in reverse order of creation; keeps going past failures. */
+  private synchronized void closeResources() {
+    if (retention != null) {
+      retention.shutdownNow();
+      try {
+        retention.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      retention = null;
+    }
+    if (http != null) {
+      http.close();
+      http = null;
+    }
+    if (effect != null) {
+      effect.close();
+      effect = null;
+    }
+    if (pool != null) {
+      pool.close();
+      pool = null;
+    }
+  }
+}

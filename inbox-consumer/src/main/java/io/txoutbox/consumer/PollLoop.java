@@ -1,0 +1,439 @@
+package io.txoutbox.consumer;
+
+import io.txoutbox.consumer.internals.ConsumerMetrics;
+import io.txoutbox.consumer.internals.ConsumerSettings;
+import io.txoutbox.consumer.internals.ConsumerSettings.OffsetReset;
+import io.txoutbox.consumer.internals.Errors;
+import io.txoutbox.consumer.internals.FatalException;
+import io.txoutbox.consumer.internals.PartitionProcessor;
+import io.txoutbox.consumer.internals.PartitionWork;
+import io.txoutbox.consumer.internals.Replayer;
+import io.txoutbox.runtime.Backoff;
+import io.txoutbox.runtime.Failure;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consumer's single work loop: poll, hand each partition's records to the {@link
+ * PartitionProcessor}, serve replay requests, keep idle partitions' offsets and lag current, and
+ * mirror committed offsets to Kafka. Everything runs on the one poll thread (the Kafka consumer is
+ * not thread-safe); other threads only call {@link #stop()} and read the volatile status fields.
+ *
+ * <p>Transactions run between polls, never inside one, so when a rebalance revokes partitions
+ * (cooperative-sticky: only the moved ones) no transaction of theirs is in flight: what was
+ * committed is in the database, what was only buffered is dropped and re-read by the next owner
+ * from the stored offset.
+ */
+final class PollLoop implements ConsumerRebalanceListener {
+  private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
+  private static final Duration IDLE_INTERVAL = Duration.ofSeconds(1);
+  private static final Duration WORK_BUDGET = Duration.ofSeconds(10);
+
+  private final ConsumerSettings settings;
+  private final Consumer<byte[], byte[]> consumer;
+  private final PartitionProcessor processor;
+  private final Replayer replayer;
+  private final ConsumerMetrics metrics;
+  private final Map<TopicPartition, PartitionWork> works = new LinkedHashMap<>();
+  private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+  private final Backoff dbBackoff;
+  private final Backoff kafkaBackoff;
+  private final CountDownLatch stopSignal = new CountDownLatch(1);
+  private long dbRetryAt = System.nanoTime();
+  private long nextReplayAt = System.nanoTime();
+  private long nextIdleAt = System.nanoTime();
+  private int nextStart;
+
+  private volatile boolean running = true;
+  private volatile boolean databaseHealthy = true;
+  private volatile int assigned;
+  private volatile int stalled;
+
+  PollLoop(
+      ConsumerSettings settings,
+      Consumer<byte[], byte[]> consumer,
+      PartitionProcessor processor,
+      Replayer replayer,
+      ConsumerMetrics metrics) {
+    this.settings = settings;
+    this.consumer = consumer;
+    this.processor = processor;
+    this.replayer = replayer;
+    this.metrics = metrics;
+    this.dbBackoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax());
+    this.kafkaBackoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax());
+  }
+
+  /**
+   * Runs until {@link #stop()}, then commits pending offsets to Kafka and closes the consumer.
+   *
+   * @throws FatalException or a fatal {@link KafkaException} when the daemon must stop
+   */
+  void run() {
+    try {
+      consumer.subscribe(settings.topics(), this);
+      while (running) {
+        try {
+          runOnce();
+        } catch (WakeupException e) {
+          if (running) {
+            throw e;
+          }
+        } catch (KafkaException e) {
+          if (Failure.of(e) == Failure.FATAL) {
+            throw e;
+          }
+          Duration delay = kafkaBackoff.nextDelay();
+          log.warn(
+              "Kafka call failed (attempt {}), retrying in {} ms: {}",
+              kafkaBackoff.attempt(),
+              delay.toMillis(),
+              e.toString());
+          pause(delay);
+        }
+      }
+    } finally {
+      drain();
+    }
+  }
+
+  /** Asks the loop to finish its current transaction and exit. Thread-safe, idempotent. */
+  void stop() {
+    running = false;
+    stopSignal.countDown();
+    consumer.wakeup();
+  }
+
+  boolean databaseHealthy() {
+    return databaseHealthy;
+  }
+
+  int assignedPartitions() {
+    return assigned;
+  }
+
+  int stalledPartitions() {
+    return stalled;
+  }
+
+  private void runOnce() {
+    ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout());
+    kafkaBackoff.reset();
+    if (!records.isEmpty()) {
+      metrics.consumed.add(records.count());
+      for (TopicPartition tp : records.partitions()) {
+        PartitionWork w = works.get(tp);
+        if (w != null && w.isPositioned()) {
+          w.append(records.records(tp));
+        }
+      }
+    }
+    updateHighWatermarks();
+    if (System.nanoTime() - dbRetryAt >= 0) {
+      databaseWork();
+    }
+    updatePauses();
+    commitToKafka();
+    stalled = (int) works.values().stream().filter(PartitionWork::stalled).count();
+  }
+
+  private void databaseWork() {
+    try {
+      positionPending();
+      // Round-robin with a time budget: slow handlers on many partitions must not keep the loop
+      // from polling for longer than max.poll.interval.ms, or the group would evict us.
+      List<PartitionWork> order = new ArrayList<>(works.values());
+      long budgetEnd = System.nanoTime() + WORK_BUDGET.toNanos();
+      for (int i = 0; i < order.size(); i++) {
+        PartitionWork w = order.get((nextStart + i) % order.size());
+        if (!running) {
+          return; // drain: leave the rest to the next owner
+        }
+        if (System.nanoTime() - budgetEnd > 0) {
+          nextStart = (nextStart + i) % order.size();
+          return;
+        }
+        PartitionProcessor.Result r = processor.process(w);
+        if (r.committedEnd() != null) {
+          toCommit.put(w.partition(), new OffsetAndMetadata(r.committedEnd()));
+        }
+        switch (r.status()) {
+          case FENCED -> reposition(w);
+          case DB_UNAVAILABLE -> {
+            databaseFailed(r.cause());
+            return;
+          }
+          default -> {}
+        }
+      }
+      long now = System.nanoTime();
+      if (now - nextReplayAt >= 0) {
+        nextReplayAt = now + settings.replayInterval().toNanos();
+        replayer.replay(works).forEach(this::reposition);
+      }
+      if (now - nextIdleAt >= 0) {
+        nextIdleAt = now + IDLE_INTERVAL.toNanos();
+        advanceIdle();
+      }
+      if (!databaseHealthy) {
+        log.info("database reachable again");
+      }
+      databaseHealthy = true;
+      dbBackoff.reset();
+    } catch (SQLException e) {
+      if (Errors.classify(e) == Failure.FATAL) {
+        throw new FatalException(e);
+      }
+      databaseFailed(e);
+    }
+  }
+
+  private void databaseFailed(Throwable cause) {
+    databaseHealthy = false;
+    Duration delay = dbBackoff.nextDelay();
+    dbRetryAt = System.nanoTime() + delay.toNanos();
+    log.warn(
+        "database call failed (attempt {}), rolled back, retrying in {} ms: {}",
+        dbBackoff.attempt(),
+        delay.toMillis(),
+        Errors.describe(cause));
+  }
+
+  /** Seeks newly assigned (or fenced) partitions to their stored offsets. */
+  private void positionPending() throws SQLException {
+    List<TopicPartition> pending = new ArrayList<>();
+    for (PartitionWork w : works.values()) {
+      if (!w.isPositioned()) {
+        pending.add(w.partition());
+      }
+    }
+    if (pending.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> stored = processor.storedOffsets(pending);
+    for (TopicPartition tp : pending) {
+      Long offset = stored.get(tp);
+      if (offset != null) {
+        consumer.seek(tp, offset);
+        log.info("{}: positioned at stored offset {}", tp, offset);
+      } else if (settings.offsetReset() == OffsetReset.EARLIEST) {
+        consumer.seekToBeginning(List.of(tp));
+        log.info("{}: no stored offset, starting at the earliest", tp);
+      } else {
+        consumer.seekToEnd(List.of(tp));
+        log.info("{}: no stored offset, starting at the latest", tp);
+      }
+      works.get(tp).positionedAt(offset);
+    }
+  }
+
+  private void reposition(PartitionWork w) {
+    w.reposition();
+    toCommit.remove(w.partition());
+  }
+
+  /** Reads the end offsets the consumer learnt from its last fetches (no broker round trip). */
+  private void updateHighWatermarks() {
+    for (PartitionWork w : works.values()) {
+      if (!w.isPositioned()) {
+        continue;
+      }
+      OptionalLong lag = consumer.currentLag(w.partition());
+      if (lag.isPresent()) {
+        long position = consumer.position(w.partition()); // known when the lag is
+        w.highWatermark(position + lag.getAsLong());
+        Long stored = w.stored();
+        metrics.lag(
+            w.partition(), position + lag.getAsLong() - (stored != null ? stored : position));
+      }
+    }
+  }
+
+  private void advanceIdle() throws SQLException {
+    Map<PartitionWork, Long> positions = new LinkedHashMap<>();
+    for (PartitionWork w : works.values()) {
+      if (!w.isPositioned() || w.buffered() > 0 || w.stalled()) {
+        continue;
+      }
+      if (consumer.currentLag(w.partition()).isEmpty()) {
+        continue; // position not resolved yet
+      }
+      long position = consumer.position(w.partition());
+      Long stored = w.stored();
+      boolean moved = stored == null || position > stored;
+      boolean hwChanged = !Objects.equals(w.highWatermark(), w.storedHighWatermark());
+      if ((moved || hwChanged) && (stored == null || position >= stored)) {
+        positions.put(w, position);
+      }
+    }
+    List<PartitionWork> fenced = processor.advanceIdle(positions);
+    for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
+      if (fenced.contains(e.getKey())) {
+        reposition(e.getKey());
+      } else {
+        toCommit.put(e.getKey().partition(), new OffsetAndMetadata(e.getValue()));
+      }
+    }
+  }
+
+  /**
+   * Pauses partitions not yet positioned, stopped at a failing message (retry or block), or with a
+   * full buffer; resumes them when that is over. What is buffered stays buffered.
+   */
+  private void updatePauses() {
+    Set<TopicPartition> paused = consumer.paused();
+    List<TopicPartition> pause = new ArrayList<>();
+    List<TopicPartition> resume = new ArrayList<>();
+    for (PartitionWork w : works.values()) {
+      boolean want = !w.isPositioned() || w.stalled() || w.buffered() >= settings.maxPollRecords();
+      if (want && !paused.contains(w.partition())) {
+        pause.add(w.partition());
+      } else if (!want && paused.contains(w.partition())) {
+        resume.add(w.partition());
+      }
+    }
+    if (!pause.isEmpty()) {
+      consumer.pause(pause);
+    }
+    if (!resume.isEmpty()) {
+      consumer.resume(resume);
+    }
+  }
+
+  /**
+   * Mirrors the database offsets to Kafka so standard lag tools work. Best effort: the database is
+   * the source of truth and a lost commit changes nothing.
+   */
+  private void commitToKafka() {
+    if (toCommit.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(toCommit);
+    toCommit.clear();
+    consumer.commitAsync(
+        offsets,
+        (o, e) -> {
+          if (e != null) {
+            log.debug(
+                "Kafka offset commit failed (harmless, offsets live in PostgreSQL): {}",
+                e.toString());
+          }
+        });
+  }
+
+  private Duration pollTimeout() {
+    long now = System.nanoTime();
+    long wait = settings.pollTimeout().toNanos();
+    if (now - dbRetryAt < 0) {
+      return Duration.ofNanos(Math.min(wait, dbRetryAt - now));
+    }
+    for (PartitionWork w : works.values()) {
+      if (!w.isPositioned() || w.ready(now)) {
+        return Duration.ZERO;
+      }
+      if (w.hasWork() && w.waiting()) {
+        wait = Math.min(wait, Math.max(0, w.retryAtNanos() - now));
+      }
+    }
+    return Duration.ofNanos(wait);
+  }
+
+  private void pause(Duration d) {
+    try {
+      stopSignal.await(d.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    }
+  }
+
+  private void drain() {
+    try {
+      if (!toCommit.isEmpty()) {
+        consumer.commitSync(new HashMap<>(toCommit), Duration.ofSeconds(5));
+        toCommit.clear();
+      }
+    } catch (RuntimeException e) {
+      log.debug("final Kafka offset commit failed (harmless): {}", e.toString());
+    }
+    try {
+      consumer.close(Duration.ofSeconds(10));
+    } catch (RuntimeException e) {
+      log.warn("closing the Kafka consumer failed: {}", e.toString());
+    }
+  }
+
+  @Override
+  public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    for (TopicPartition tp : partitions) {
+      works.put(tp, new PartitionWork(tp, settings.retryBackoff(), settings.retryBackoffMax()));
+    }
+    // Nothing may be fetched before the partition is positioned on its stored offset.
+    consumer.pause(partitions);
+    assigned = works.size();
+    log.info("assigned {}", partitions);
+  }
+
+  @Override
+  public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> last = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      OffsetAndMetadata o = toCommit.remove(tp);
+      if (o != null) {
+        last.put(tp, o);
+      }
+    }
+    if (!last.isEmpty()) {
+      try {
+        consumer.commitSync(last, Duration.ofSeconds(2));
+      } catch (RuntimeException e) {
+        log.debug("Kafka offset commit on revocation failed (harmless): {}", e.toString());
+      }
+    }
+    forget(partitions);
+    log.info("revoked {}", partitions);
+  }
+
+  @Override
+  public void onPartitionsLost(Collection<TopicPartition> partitions) {
+    forget(partitions);
+    for (TopicPartition tp : partitions) {
+      toCommit.remove(tp);
+    }
+    log.warn("lost {} (this consumer was out of the group)", partitions);
+  }
+
+  private void forget(Collection<TopicPartition> partitions) {
+    for (TopicPartition tp : partitions) {
+      works.remove(tp);
+      metrics.unassigned(tp);
+    }
+    assigned = works.size();
+  }
+}

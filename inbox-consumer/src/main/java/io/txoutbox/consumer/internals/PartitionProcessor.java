@@ -1,0 +1,426 @@
+package io.txoutbox.consumer.internals;
+
+import io.txoutbox.consumer.internals.ConsumerSettings.FailurePolicy;
+import io.txoutbox.consumer.internals.InboxTransaction.Batch;
+import io.txoutbox.consumer.internals.InboxTransaction.ForcedPark;
+import io.txoutbox.consumer.internals.InboxTransaction.Outcome;
+import io.txoutbox.runtime.Failure;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the transactions of each partition: batches, isolation of a failing message, its retries
+ * with backoff, and parking or blocking when it keeps failing. Knows nothing of the Kafka consumer;
+ * the poll loop acts on the returned {@link Result}. Used from the poll thread only.
+ *
+ * <p>Isolation of a poison message: a failed batch is rolled back and run again message by message
+ * to find the failing one; the messages before it are committed, the failing one is retried alone
+ * with capped exponential backoff, and after {@code --max-attempts} it is parked in the same
+ * transaction that moves the offset past it. Later messages of its key are then parked behind it by
+ * {@link InboxTransaction}; other keys go on. With {@code --on-failure=block} it is retried until
+ * it succeeds, and the partition stays stopped (its buffer fills and the poll loop pauses it).
+ */
+public final class PartitionProcessor {
+  private static final Logger log = LoggerFactory.getLogger(PartitionProcessor.class);
+
+  /** What a call did. */
+  public enum Status {
+    /** Nothing to do now. */
+    IDLE,
+    /** Records were committed (possibly only those before a failing message). */
+    COMMITTED,
+    /** A message failed; it is retried at its time. */
+    WAITING,
+    /** The stored offset moved under us: reposition the partition. */
+    FENCED,
+    /** A transient database failure: back off everything. */
+    DB_UNAVAILABLE
+  }
+
+  /**
+   * @param status what happened
+   * @param committedEnd the new stored offset when records were committed, else null
+   * @param cause the failure for {@link Status#DB_UNAVAILABLE}
+   */
+  public record Result(Status status, Long committedEnd, Throwable cause) {
+    static final Result IDLE = new Result(Status.IDLE, null, null);
+  }
+
+  private final DataSource dataSource;
+  private final ConsumerSettings settings;
+  private final InboxTransaction transaction;
+  private final OffsetStore offsets;
+  private final RecordDecoder decoder;
+  private final ConsumerMetrics metrics;
+
+  public PartitionProcessor(
+      DataSource dataSource,
+      ConsumerSettings settings,
+      Effect effect,
+      ConsumerMetrics metrics,
+      String owner) {
+    this.dataSource = dataSource;
+    this.settings = settings;
+    this.offsets = new OffsetStore(settings.group(), owner);
+    this.transaction =
+        new InboxTransaction(
+            dataSource,
+            settings.group(),
+            effect,
+            offsets,
+            new ParkingLot(settings.group()),
+            metrics);
+    this.decoder = new RecordDecoder(settings.maxPayloadBytes());
+    this.metrics = metrics;
+  }
+
+  /**
+   * Reads the stored offsets of partitions that are to be positioned.
+   *
+   * @throws SQLException when the database cannot be read
+   */
+  public Map<TopicPartition, Long> storedOffsets(Collection<TopicPartition> partitions)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      try {
+        return offsets.load(c, partitions);
+      } finally {
+        c.rollback();
+      }
+    }
+  }
+
+  /**
+   * Applies the partition's buffered records whose time has come: a batch, or the failing head
+   * message alone when it is due for a retry.
+   *
+   * @throws FatalException on an authentication or privilege failure
+   */
+  public Result process(PartitionWork w) {
+    if (!w.ready(System.nanoTime())) {
+      return Result.IDLE;
+    }
+    if (w.headOffset != null && w.buffer.peekFirst().offset() != w.headOffset) {
+      w.headOffset = null; // the head is gone (repositioned); start afresh
+      w.headAttempts = 0;
+    }
+    Attempt a = new Attempt(w);
+    // At most: the batch, the batch message by message, the message before the failing one,
+    // parking the failing one.
+    for (int round = 0; round < 4; round++) {
+      Outcome o = a.run();
+      if (o instanceof Outcome.Committed c) {
+        committed(w, a.records.size(), a.end(), a.hw, c);
+        return new Result(Status.COMMITTED, a.end(), null);
+      }
+      if (o instanceof Outcome.Fenced) {
+        return fenced(w, a.committedEnd);
+      }
+      Result escalated = escalate(cause(o), a.committedEnd);
+      if (escalated != null) {
+        return escalated;
+      }
+      if (!a.forced.isEmpty()) {
+        log.error(
+            "{}: cannot park offset {}, retrying later: {}",
+            w.partition,
+            a.records.get(0).offset(),
+            Errors.describe(cause(o)));
+        return retryLater(w, a.committedEnd);
+      }
+      int index = o instanceof Outcome.MessageFailed m ? m.index() : -1;
+      if (index < 0 && !a.oneByOne) {
+        a.oneByOne = true; // run it again message by message to find the failing one
+        continue;
+      }
+      // Unknown index in one-by-one mode: it failed at COMMIT (a deferred constraint?); narrow
+      // down from the first message.
+      index = Math.max(index, 0);
+      if (index > 0) {
+        Result r = commitBefore(a, index);
+        if (r != null) {
+          return r;
+        }
+      }
+      Result r = failed(a, cause(o));
+      if (r != null) {
+        return r;
+      }
+    }
+    return retryLater(w, a.committedEnd);
+  }
+
+  /** One call's state: the records at hand and how to run them. */
+  private final class Attempt {
+    final PartitionWork w;
+    final Long hw;
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    Map<Long, ForcedPark> forced = Map.of();
+    boolean oneByOne;
+    Long committedEnd;
+
+    Attempt(PartitionWork w) {
+      this.w = w;
+      this.hw = w.highWatermark;
+      this.oneByOne = w.headOffset != null; // a retried head runs alone
+      int limit = w.headOffset != null ? 1 : settings.maxPollRecords();
+      Iterator<ConsumerRecord<byte[], byte[]>> it = w.buffer.iterator();
+      while (it.hasNext() && records.size() < limit) {
+        records.add(it.next());
+      }
+    }
+
+    long end() {
+      return records.get(records.size() - 1).offset() + 1;
+    }
+
+    Outcome run() {
+      return transaction.run(
+          new Batch(w.partition, w.stored, end(), hw, decode(records), forced, oneByOne));
+    }
+  }
+
+  /**
+   * The reaction to a failure that is not the message's fault: null for an abortable one (the
+   * message failed), else the result to return.
+   *
+   * @throws FatalException when the daemon must stop
+   */
+  private Result escalate(Throwable cause, Long committedEnd) {
+    Failure kind = Errors.classify(cause);
+    if (kind == Failure.FATAL) {
+      throw new FatalException(cause);
+    }
+    if (kind != Failure.ABORTABLE) {
+      metrics.dbRetries.inc();
+      return new Result(Status.DB_UNAVAILABLE, committedEnd, cause);
+    }
+    return null;
+  }
+
+  /**
+   * Commits the records before the failing one, so only the failing one is retried. Returns null
+   * when done, else the result to return.
+   */
+  private Result commitBefore(Attempt a, int index) {
+    PartitionWork w = a.w;
+    long prefixEnd = a.records.get(index).offset();
+    Outcome p =
+        transaction.run(
+            new Batch(
+                w.partition,
+                w.stored,
+                prefixEnd,
+                a.hw,
+                decode(a.records.subList(0, index)),
+                Map.of(),
+                true));
+    if (p instanceof Outcome.Committed c) {
+      committed(w, index, prefixEnd, a.hw, c);
+      a.committedEnd = prefixEnd;
+      a.records = new ArrayList<>(a.records.subList(index, a.records.size()));
+      return null;
+    }
+    if (p instanceof Outcome.Fenced) {
+      return fenced(w, a.committedEnd);
+    }
+    Result escalated = escalate(cause(p), a.committedEnd);
+    return escalated != null ? escalated : retryLater(w, a.committedEnd); // not reproducible
+  }
+
+  /**
+   * Counts a failed attempt of the head message ({@code a.records.get(0)}): schedules its retry, or
+   * prepares {@code a} to park it (returns null: run again), or marks the partition blocked.
+   */
+  private Result failed(Attempt a, Throwable cause) {
+    PartitionWork w = a.w;
+    ConsumerRecord<byte[], byte[]> failing = a.records.get(0);
+    int attempts = Objects.equals(w.headOffset, failing.offset()) ? w.headAttempts + 1 : 1;
+    w.headOffset = failing.offset();
+    w.headAttempts = attempts;
+    metrics.failures.inc();
+    Delivery d = decoder.decode(failing);
+    String error = Errors.describe(cause);
+    if (settings.onFailure() == FailurePolicy.PARK && attempts >= settings.maxAttempts()) {
+      log.error(
+          "{}: effect failed {} time(s), parking it; later messages of key {} wait behind it: {}",
+          d,
+          attempts,
+          d.key(),
+          error);
+      a.forced =
+          Map.of(
+              failing.offset(),
+              new ForcedPark(
+                  "the effect failed "
+                      + attempts
+                      + " time(s): "
+                      + Errors.essence(cause).getMessage(),
+                  error,
+                  Errors.sqlState(cause),
+                  attempts));
+      a.records = List.of(failing);
+      a.oneByOne = true;
+      return null;
+    }
+    Duration delay = w.backoff.nextDelay();
+    w.retryAtNanos = System.nanoTime() + delay.toNanos();
+    String of = settings.onFailure() == FailurePolicy.PARK ? " of " + settings.maxAttempts() : "";
+    log.warn(
+        "{}: effect failed (attempt {}{}), retrying in {} ms: {}",
+        d,
+        attempts,
+        of,
+        delay.toMillis(),
+        error);
+    if (settings.onFailure() == FailurePolicy.BLOCK && !markBlocked(w, d, error, attempts)) {
+      return fenced(w, a.committedEnd);
+    }
+    return new Result(Status.WAITING, a.committedEnd, cause);
+  }
+
+  private static Throwable cause(Outcome o) {
+    if (o instanceof Outcome.MessageFailed m) {
+      return m.cause();
+    }
+    return ((Outcome.Failed) o).cause();
+  }
+
+  /**
+   * Moves idle partitions (nothing buffered, nothing failing) to the consumer's position, past
+   * transaction markers and aborted records, and records the end offsets seen, so that {@code
+   * txoutbox.consumer_lag} is exact. One transaction for all; each update fenced.
+   *
+   * @param positions the consumer's position of each partition
+   * @return the partitions that were fenced
+   * @throws SQLException when the database failed (nothing was written)
+   */
+  public List<PartitionWork> advanceIdle(Map<PartitionWork, Long> positions) throws SQLException {
+    List<PartitionWork> fenced = new ArrayList<>();
+    if (positions.isEmpty()) {
+      return fenced;
+    }
+    try (Connection c = dataSource.getConnection()) {
+      try {
+        for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
+          PartitionWork w = e.getKey();
+          if (!offsets.advance(c, w.partition, w.stored, e.getValue(), w.highWatermark)) {
+            fenced.add(w);
+          }
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+    for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
+      PartitionWork w = e.getKey();
+      if (!fenced.contains(w)) {
+        w.stored = e.getValue();
+        w.storedHighWatermark = w.highWatermark;
+      }
+    }
+    metrics.fenced.add(fenced.size());
+    return fenced;
+  }
+
+  private void committed(PartitionWork w, int records, long end, Long hw, Outcome.Committed c) {
+    for (int i = 0; i < records; i++) {
+      w.buffer.pollFirst();
+    }
+    if (w.headOffset != null && end > w.headOffset) {
+      if (c.parked() == 0) {
+        log.info(
+            "{}: offset {} succeeded at attempt {}", w.partition, w.headOffset, w.headAttempts + 1);
+      }
+      w.headOffset = null;
+      w.headAttempts = 0;
+      w.blocked = false;
+      w.backoff.reset();
+    }
+    w.stored = end;
+    w.storedHighWatermark = hw;
+    metrics.batchSize.observe(records);
+    metrics.applied.add(c.applied());
+    metrics.duplicates.add(c.duplicates());
+    metrics.parked.add(c.parked());
+    for (String head : c.parkedHeads()) {
+      log.warn("parked {}", head);
+    }
+    if (c.duplicates() > 0) {
+      log.debug("{}: {} duplicate message(s) skipped", w.partition, c.duplicates());
+    }
+  }
+
+  private Result fenced(PartitionWork w, Long committedEnd) {
+    metrics.fenced.inc();
+    log.warn(
+        "{}: stored offset is no longer {} (another consumer took the partition over, or a commit"
+            + " with an unknown outcome succeeded); rolled back, repositioning",
+        w.partition,
+        w.stored);
+    return new Result(Status.FENCED, committedEnd, null);
+  }
+
+  private Result retryLater(PartitionWork w, Long committedEnd) {
+    Duration delay = w.backoff.nextDelay();
+    if (w.headOffset == null && !w.buffer.isEmpty()) {
+      w.headOffset = w.buffer.peekFirst().offset();
+      w.headAttempts = 0;
+    }
+    w.retryAtNanos = System.nanoTime() + delay.toNanos();
+    return new Result(Status.WAITING, committedEnd, null);
+  }
+
+  private boolean markBlocked(PartitionWork w, Delivery d, String error, int attempts) {
+    try (Connection c = dataSource.getConnection()) {
+      boolean ok =
+          offsets.markBlocked(
+              c, w.partition, w.stored, d.offset(), d.id(), error, attempts, w.highWatermark);
+      if (ok) {
+        c.commit();
+        if (w.stored == null) {
+          w.stored = d.offset();
+        }
+        w.blocked = true;
+      } else {
+        c.rollback();
+      }
+      return ok;
+    } catch (SQLException e) {
+      // Only the visibility of the block failed; the retry itself goes on.
+      log.warn("{}: cannot record the block in inbox_offsets: {}", w.partition, e.toString());
+      return true;
+    }
+  }
+
+  private List<Delivery> decode(List<ConsumerRecord<byte[], byte[]>> records) {
+    List<Delivery> list = new ArrayList<>(records.size());
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      list.add(decoder.decode(r));
+    }
+    return list;
+  }
+
+  /** The shared decoder (also used by replay). */
+  RecordDecoder decoder() {
+    return decoder;
+  }
+
+  OffsetStore offsets() {
+    return offsets;
+  }
+}
