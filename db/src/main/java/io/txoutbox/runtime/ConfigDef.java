@@ -205,6 +205,32 @@ public final class ConfigDef {
     return sb.toString();
   }
 
+  /**
+   * The option table for a README, in Markdown: flag, environment variable, default, meaning. The
+   * READMEs carry this text verbatim; each daemon's tests check that they still do.
+   */
+  public String markdownTable() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("| flag | env | default | meaning |\n");
+    sb.append("|---|---|---|---|\n");
+    for (ConfigKey key : keys.values()) {
+      String dflt =
+          key.required()
+              ? "(required)"
+              : key.defaultValue() == null ? "" : "`" + key.defaultValue() + "`";
+      sb.append("| `--")
+          .append(key.name())
+          .append("` | `")
+          .append(key.env())
+          .append("` | ")
+          .append(dflt)
+          .append(" | ")
+          .append(key.doc().replace("|", "\\|"))
+          .append(" |\n");
+    }
+    return sb.toString();
+  }
+
   private static String describe(ConfigKey key) {
     if (key.required()) {
       return "(required)";
