@@ -4,16 +4,17 @@ import io.txoutbox.runtime.Cli;
 import io.txoutbox.runtime.Config;
 import io.txoutbox.runtime.ConfigDef;
 import io.txoutbox.runtime.ConfigException;
+import io.txoutbox.runtime.Database;
 import io.txoutbox.runtime.ExitCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.Statement;
+import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.ValidateResult;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * {@code txoutbox-db.jar}: {@code migrate}, {@code info}, {@code validate} (Flyway) and {@code
@@ -45,14 +46,7 @@ public final class DbMain {
     if (config.positional().size() != 1) {
       throw new ConfigException("command", "expected one of migrate, info, validate, roles");
     }
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(config.string("db-url"));
-    if (config.has("db-user")) {
-      ds.setUser(config.string("db-user"));
-    }
-    if (config.has("db-password")) {
-      ds.setPassword(config.string("db-password"));
-    }
+    DataSource ds = Database.simple(config);
     Flyway flyway = Migrations.flyway(ds);
     switch (config.positional().get(0)) {
       case "migrate" -> {

@@ -3,10 +3,28 @@ package io.txoutbox.runtime;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /** Connection pools for the daemons, configured from the common database options. */
 public final class Database {
   private Database() {}
+
+  /**
+   * A pool-less data source for short-lived commands ({@code migrate}, {@code status}): one
+   * connection per {@code getConnection()}.
+   */
+  public static DataSource simple(Config config) {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setUrl(config.string("db-url"));
+    if (config.has("db-user")) {
+      ds.setUser(config.string("db-user"));
+    }
+    if (config.has("db-password")) {
+      ds.setPassword(config.string("db-password"));
+    }
+    return ds;
+  }
 
   /**
    * A pool for the given configuration ({@code db-url}, {@code db-user}, {@code db-password}).

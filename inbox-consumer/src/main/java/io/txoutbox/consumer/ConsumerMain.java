@@ -2,9 +2,11 @@ package io.txoutbox.consumer;
 
 import io.txoutbox.consumer.internals.ConsumerSettings;
 import io.txoutbox.runtime.Cli;
+import io.txoutbox.runtime.ConfigException;
 import io.txoutbox.runtime.Instance;
 import io.txoutbox.runtime.Signals;
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +20,9 @@ import org.slf4j.MDC;
 public final class ConsumerMain {
   static final String SYNOPSIS =
       "java -jar inbox-consumer.jar --db-url <jdbc-url> --kafka-bootstrap <host:port> --group <group>"
-          + " --topics <t1,t2> [--handler-sql <sql> | --handler-class <class>] [options]";
+          + " --topics <t1,t2> [--handler-sql <sql> | --handler-class <class>] [options]\n"
+          + "       "
+          + ConsumerStatus.SYNOPSIS;
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerMain.class);
 
@@ -37,6 +41,16 @@ public final class ConsumerMain {
   // visible for testing
   static int run(String[] args, Map<String, String> env, PrintStream err, boolean installSignals) {
     MDC.put("instance", Instance.id());
+    if (args.length > 0 && args[0].equals("status")) {
+      return Cli.run(
+          "inbox-consumer status",
+          ConsumerStatus.SYNOPSIS,
+          ConsumerStatus.definition(),
+          Arrays.copyOfRange(args, 1, args.length),
+          env,
+          err,
+          config -> ConsumerStatus.print(config, System.out));
+    }
     return Cli.run(
         "inbox-consumer",
         SYNOPSIS,
@@ -45,6 +59,11 @@ public final class ConsumerMain {
         env,
         err,
         config -> {
+          if (!config.positional().isEmpty()) {
+            throw new ConfigException(
+                "command",
+                "unknown command '" + config.positional().get(0) + "'; the only command is status");
+          }
           ConsumerSettings settings = ConsumerConfig.settings(config);
           log.info("inbox-consumer {} configuration: {}", Instance.id(), config.describe());
           InboxConsumer consumer = new InboxConsumer(config, settings);

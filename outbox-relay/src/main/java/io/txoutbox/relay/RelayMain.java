@@ -11,6 +11,7 @@ import io.txoutbox.runtime.Failure;
 import io.txoutbox.runtime.Instance;
 import io.txoutbox.runtime.Signals;
 import java.time.Duration;
+import java.util.Arrays;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +24,9 @@ import org.slf4j.MDC;
  */
 public final class RelayMain {
   static final String SYNOPSIS =
-      "java -jar outbox-relay.jar --db-url <jdbc-url> --kafka-bootstrap <host:port> [options]";
+      "java -jar outbox-relay.jar --db-url <jdbc-url> --kafka-bootstrap <host:port> [options]\n"
+          + "       "
+          + RelayStatus.SYNOPSIS;
 
   private static final Logger log = LoggerFactory.getLogger(RelayMain.class);
   private static final Duration SCHEMA_CHECK_PATIENCE = Duration.ofSeconds(60);
@@ -37,6 +40,16 @@ public final class RelayMain {
   // visible for testing
   static int run(String[] args) {
     MDC.put("instance", Instance.id());
+    if (args.length > 0 && args[0].equals("status")) {
+      return Cli.run(
+          "outbox-relay status",
+          RelayStatus.SYNOPSIS,
+          RelayStatus.definition(),
+          Arrays.copyOfRange(args, 1, args.length),
+          System.getenv(),
+          System.err,
+          config -> RelayStatus.print(config, System.out));
+    }
     return Cli.run(
         "outbox-relay",
         SYNOPSIS,
@@ -48,6 +61,11 @@ public final class RelayMain {
   }
 
   private static ExitCode execute(Config config) throws Exception {
+    if (!config.positional().isEmpty()) {
+      throw new ConfigException(
+          "command",
+          "unknown command '" + config.positional().get(0) + "'; the only command is status");
+    }
     RelayConfig rc = RelayConfig.from(config);
     try {
       new ProducerConfig(rc.producerProperties());
