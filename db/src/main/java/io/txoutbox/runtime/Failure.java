@@ -52,6 +52,25 @@ public enum Failure {
     return ABORTABLE;
   }
 
+  /**
+   * Like {@link #of}, for start-up steps that involve no message (schema check, handler
+   * validation): there a {@link SQLException} without a SQLSTATE is {@link #TRANSIENT}. PostgreSQL
+   * itself always reports a SQLSTATE; an exception without one comes from the client side, such as
+   * a connection the pool had already closed when the server went away.
+   */
+  public static Failure ofStartup(Throwable error) {
+    Failure f = of(error);
+    if (f != ABORTABLE) {
+      return f;
+    }
+    for (Throwable t = error; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() == null) {
+        return TRANSIENT;
+      }
+    }
+    return f;
+  }
+
   /** Classifies a PostgreSQL SQLSTATE. */
   public static Failure ofSqlState(String sqlState) {
     if (sqlState.startsWith("28")) {

@@ -36,4 +36,14 @@ class FailureTest {
     assertThat(Failure.of(new SQLException("syntax", "42601"))).isEqualTo(Failure.ABORTABLE);
     assertThat(Failure.of(new IllegalStateException())).isEqualTo(Failure.ABORTABLE);
   }
+
+  @Test
+  void atStartUpAClientSideSqlErrorWithoutSqlStateIsTransientButNotWhileApplyingMessages() {
+    Exception closed =
+        new RuntimeException("Unable to read metadata", new SQLException("Connection is closed"));
+    assertThat(Failure.ofStartup(closed)).isEqualTo(Failure.TRANSIENT);
+    assertThat(Failure.of(closed)).isEqualTo(Failure.ABORTABLE);
+    assertThat(Failure.ofStartup(new SQLException("syntax", "42601"))).isEqualTo(Failure.ABORTABLE);
+    assertThat(Failure.ofStartup(new SQLException("auth", "28P01"))).isEqualTo(Failure.FATAL);
+  }
 }

@@ -228,7 +228,8 @@ public final class InboxConsumer {
           try (Connection c = pool.getConnection()) {
             handler.validate(c);
           } catch (SQLException e) {
-            if (Errors.classify(e) == Failure.ABORTABLE) {
+            // A rejection by PostgreSQL carries a SQLSTATE; without one the connection failed.
+            if (Errors.classify(e) == Failure.ABORTABLE && e.getSQLState() != null) {
               throw new ConfigException(
                   ConsumerConfig.HANDLER_SQL,
                   "rejected by PostgreSQL (SQLSTATE " + e.getSQLState() + "): " + e.getMessage());
@@ -314,7 +315,7 @@ public final class InboxConsumer {
       } catch (ConfigException | Cli.SchemaNotReadyException e) {
         throw e;
       } catch (Exception e) {
-        if (Errors.classify(e) != Failure.TRANSIENT) {
+        if (Errors.classify(e) != Failure.TRANSIENT && Failure.ofStartup(e) != Failure.TRANSIENT) {
           throw e;
         }
         Duration delay = backoff.nextDelay();

@@ -105,7 +105,7 @@ public final class RelayMain {
       } catch (Cli.SchemaNotReadyException e) {
         throw e;
       } catch (RuntimeException e) {
-        if (Failure.of(e) != Failure.TRANSIENT || System.nanoTime() - deadline > 0) {
+        if (Failure.ofStartup(e) != Failure.TRANSIENT || System.nanoTime() - deadline > 0) {
           throw e;
         }
         Duration delay = backoff.nextDelay();
