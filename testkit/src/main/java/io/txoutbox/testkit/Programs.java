@@ -17,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The built txoutbox programs ({@code txoutbox-db.jar}, {@code outbox-relay.jar}, {@code
  * inbox-consumer.jar}) started as an operator would: separate JVMs running the jars with the
- * contract's options. Used by the demo and the benchmarks, which run after {@code mvn package}.
+ * contract's options. Used by the demo, the benchmarks and the fault-injection suite, which run
+ * after {@code mvn package}.
  */
 public final class Programs {
   private final Path dbJar;
