@@ -54,6 +54,27 @@ final class KafkaClients {
     }
   }
 
+  /**
+   * Each partition's end offset as a consumer with that isolation sees it (read_committed: LSO).
+   */
+  static Map<TopicPartition, Long> endOffsets(LocalKafka kafka, String topic, String isolation) {
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                isolation),
+            new StringDeserializer(),
+            new StringDeserializer())) {
+      Set<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .collect(Collectors.toSet());
+      return consumer.endOffsets(partitions, Duration.ofSeconds(30));
+    }
+  }
+
   /** All values of every partition of the topic up to its end, as seen with that isolation. */
   static List<String> readAll(LocalKafka kafka, String topic, String isolationLevel) {
     try (KafkaConsumer<String, String> consumer =

@@ -1,12 +1,15 @@
 package io.txoutbox.testkit;
 
+import static io.txoutbox.testkit.KafkaClients.endOffsets;
 import static io.txoutbox.testkit.KafkaClients.readAll;
 import static io.txoutbox.testkit.KafkaClients.sendInTransaction;
 import static io.txoutbox.testkit.KafkaClients.values;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.txoutbox.testkit.internal.Processes;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -24,6 +27,15 @@ class ProcessKafkaTest {
         sendInTransaction(producer, "survives-kill", values("committed", 50), true);
         sendInTransaction(producer, "survives-kill", values("aborted", 10), false);
       }
+      // abortTransaction() returns once the coordinator has decided; the abort markers reach the
+      // partitions a moment later. This test is about completed transactions, so kill only after
+      // the markers are written (no open transaction: last stable offset = high watermark).
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  endOffsets(kafka, "survives-kill", "read_committed")
+                      .equals(endOffsets(kafka, "survives-kill", "read_uncommitted")));
       long pid = kafka.pid(0).orElseThrow();
 
       kafka.kill();

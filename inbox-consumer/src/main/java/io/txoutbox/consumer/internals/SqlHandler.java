@@ -74,9 +74,17 @@ public final class SqlHandler implements Effect {
       ps.getParameterMetaData(); // Parse + Describe of the statement, no Execute
       ResultSetMetaData md = ps.getMetaData();
       returnsRows = md != null && md.getColumnCount() > 0;
-    } finally {
-      connection.rollback();
+    } catch (SQLException e) {
+      // The rollback of a connection that just broke fails too: keep the original error, which
+      // says what happened (a rejection by PostgreSQL, or a lost connection).
+      try {
+        connection.rollback();
+      } catch (SQLException rollback) {
+        e.addSuppressed(rollback);
+      }
+      throw e;
     }
+    connection.rollback();
   }
 
   @Override

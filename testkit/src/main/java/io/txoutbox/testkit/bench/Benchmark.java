@@ -324,6 +324,22 @@ public final class Benchmark {
           JavaProcess consumer =
               p.consumer("--group", "e2e", "--topics", topic, "--handler-sql", E2E_HANDLER)) {
         awaitTrue("relay active", Duration.ofSeconds(60), () -> activeRelays(db) == 1);
+        // Writing before the consumer has joined its group would measure the join, not the path:
+        // one message through the whole pipeline first, not counted.
+        p.awaitReady(consumer, Duration.ofSeconds(60));
+        try (Statement st = db.createStatement()) {
+          st.execute(
+              "INSERT INTO txoutbox.outbox (topic, key, payload) VALUES ('"
+                  + topic
+                  + "', 'warm-up', json_build_object('written_at', clock_timestamp())::text)");
+        }
+        awaitTrue(
+            "warm-up message applied",
+            Duration.ofSeconds(60),
+            () -> scalar(db, "SELECT count(*) FROM bench_effects") == 1);
+        try (Statement st = db.createStatement()) {
+          st.execute("TRUNCATE bench_effects");
+        }
         System.out.printf("end to end: %d msg/s for %ds%n", o.e2eRate(), o.e2eSeconds());
         long written =
             new PacedWriter(pg, url, topic, o.e2eRate(), Duration.ofSeconds(o.e2eSeconds()), 4)
