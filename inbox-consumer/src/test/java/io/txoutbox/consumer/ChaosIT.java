@@ -28,7 +28,9 @@ class ChaosIT {
             "db/target/txoutbox-db.jar",
             "outbox-relay/target/outbox-relay.jar",
             "inbox-consumer/target/inbox-consumer.jar")) {
-      assertThat(repo.resolve(jar)).as("built before this test (run it after package)").isRegularFile();
+      assertThat(repo.resolve(jar))
+          .as("built before this test (run it after package)")
+          .isRegularFile();
     }
     List<String> args =
         new ArrayList<>(
