@@ -60,7 +60,13 @@ public final class Cli {
       return ExitCode.SCHEMA_NOT_MIGRATED.code();
     } catch (Exception e) {
       Failure f = Failure.of(e);
-      log.error("{} failed ({}): {}", program, f, e.toString(), e);
+      if (f == Failure.ABORTABLE) {
+        log.error("{} failed ({}): {}", program, f, e.toString(), e);
+      } else {
+        // Unreachable server, refused login and the like: the message says it all.
+        log.error("{} failed ({}): {}", program, f, e.toString());
+        log.debug("{} failure stack trace", program, e);
+      }
       err.println(program + ": " + e);
       return (f == Failure.FATAL ? ExitCode.FATAL : ExitCode.FAILURE).code();
     }
