@@ -58,40 +58,15 @@ final class KafkaClients {
    * Each partition's end offset as a consumer with that isolation sees it (read_committed: LSO).
    */
   static Map<TopicPartition, Long> endOffsets(LocalKafka kafka, String topic, String isolation) {
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                kafka.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                isolation),
-            new StringDeserializer(),
-            new StringDeserializer())) {
-      Set<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .collect(Collectors.toSet());
-      return consumer.endOffsets(partitions, Duration.ofSeconds(30));
+    try (KafkaConsumer<String, String> consumer = consumer(kafka, isolation)) {
+      return consumer.endOffsets(partitions(consumer, topic), Duration.ofSeconds(30));
     }
   }
 
   /** All values of every partition of the topic up to its end, as seen with that isolation. */
   static List<String> readAll(LocalKafka kafka, String topic, String isolationLevel) {
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                kafka.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                isolationLevel,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                false),
-            new StringDeserializer(),
-            new StringDeserializer())) {
-      Set<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .collect(Collectors.toSet());
+    try (KafkaConsumer<String, String> consumer = consumer(kafka, isolationLevel)) {
+      Set<TopicPartition> partitions = partitions(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       // For read_committed the end offset is the last stable offset.
@@ -108,6 +83,25 @@ final class KafkaClients {
       }
       return values;
     }
+  }
+
+  private static KafkaConsumer<String, String> consumer(LocalKafka kafka, String isolation) {
+    return new KafkaConsumer<>(
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(),
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            isolation,
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false),
+        new StringDeserializer(),
+        new StringDeserializer());
+  }
+
+  private static Set<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+    return consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+        .map(p -> new TopicPartition(topic, p.partition()))
+        .collect(Collectors.toSet());
   }
 
   static List<String> values(String prefix, int count) {
