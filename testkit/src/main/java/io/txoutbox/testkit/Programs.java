@@ -59,6 +59,11 @@ public final class Programs {
     return jar;
   }
 
+  /** The database the programs use unless told otherwise. */
+  public String dbUrl() {
+    return dbUrl;
+  }
+
   /** Runs {@code txoutbox-db.jar migrate} and waits for it. */
   public void migrate() {
     JavaProcess migrate =

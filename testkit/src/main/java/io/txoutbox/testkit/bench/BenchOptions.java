@@ -1,10 +1,23 @@
 package io.txoutbox.testkit.bench;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /** The benchmark's knobs. Throws IllegalArgumentException("help") for --help. */
 record BenchOptions(
-    int rows, int keys, int reps, int latencyCommits, int e2eRate, int e2eSeconds, Path repo) {
+    int rows,
+    int keys,
+    int reps,
+    int latencyCommits,
+    int e2eRate,
+    int e2eSeconds,
+    Set<String> parts,
+    Path jfr,
+    Path repo) {
+  static final List<String> PARTS = List.of("relay", "consumer", "e2e");
 
   static final String USAGE =
       """
@@ -20,6 +33,9 @@ record BenchOptions(
         --e2e-rate N        end-to-end writer rate, msg/s (default 5000)
         --e2e-seconds N     end-to-end duration (default 60)
         --quick             rows 20000, reps 1, e2e 15 s: a smoke run
+        --only PART[,PART]  run only these of relay (drain and idle latency), consumer, e2e
+        --jfr DIR           record each daemon with Java Flight Recorder (settings=profile) into DIR
+                            (the figures then include the recorder's overhead)
         --repo DIR          repository root with the built jars (default .)
       """;
 
@@ -30,6 +46,8 @@ record BenchOptions(
     int latency = 200;
     int rate = 5000;
     int seconds = 60;
+    Set<String> parts = new LinkedHashSet<>(PARTS);
+    Path jfr = null;
     Path repo = Path.of(".");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -45,11 +63,29 @@ record BenchOptions(
         case "--latency-commits" -> latency = positive(args, ++i);
         case "--e2e-rate" -> rate = positive(args, ++i);
         case "--e2e-seconds" -> seconds = positive(args, ++i);
+        case "--only" -> parts = parts(args, ++i);
+        case "--jfr" -> jfr = Path.of(value(args, ++i)).toAbsolutePath();
         case "--repo" -> repo = Path.of(value(args, ++i));
         default -> throw new IllegalArgumentException(args[i] + ": unknown option");
       }
     }
-    return new BenchOptions(rows, keys, reps, latency, rate, seconds, repo.toAbsolutePath());
+    return new BenchOptions(
+        rows, keys, reps, latency, rate, seconds, parts, jfr, repo.toAbsolutePath());
+  }
+
+  boolean runs(String part) {
+    return parts.contains(part);
+  }
+
+  private static Set<String> parts(String[] args, int i) {
+    Set<String> parts = new LinkedHashSet<>(Arrays.asList(value(args, i).split(",")));
+    for (String part : parts) {
+      if (!PARTS.contains(part)) {
+        throw new IllegalArgumentException(
+            "--only: expected relay, consumer or e2e, got '" + part + "'");
+      }
+    }
+    return parts;
   }
 
   private static String value(String[] args, int i) {

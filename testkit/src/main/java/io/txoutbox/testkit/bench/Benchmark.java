@@ -76,10 +76,16 @@ public final class Benchmark {
       System.out.println(b.machine());
       for (int rep = 1; rep <= o.reps(); rep++) {
         System.out.printf("--- repetition %d of %d%n", rep, o.reps());
-        b.relayDrainAndLatency(rep);
-        b.consumerThroughput(rep);
+        if (o.runs("relay")) {
+          b.relayDrainAndLatency(rep);
+        }
+        if (o.runs("consumer")) {
+          b.consumerThroughput(rep);
+        }
       }
-      b.endToEnd();
+      if (o.runs("e2e")) {
+        b.endToEnd();
+      }
       String report = b.report();
       System.out.println(report);
       Path json = o.repo().resolve("target/bench/results.json");
@@ -93,6 +99,47 @@ public final class Benchmark {
   private Programs programs(String db) {
     return new Programs(
         o.repo(), o.repo().resolve("target/bench/logs"), pg, db, kafka.bootstrapServers());
+  }
+
+  /** A relay started with the bench's settings; see {@link #daemonEnv()}. */
+  private JavaProcess relay(Programs p) {
+    return p.relay(p.dbUrl(), kafka.bootstrapServers(), daemonEnv());
+  }
+
+  private JavaProcess consumer(Programs p, String group, String topic, String handlerSql) {
+    return p.consumer(
+        p.dbUrl(),
+        kafka.bootstrapServers(),
+        daemonEnv(),
+        "--group",
+        group,
+        "--topics",
+        topic,
+        "--handler-sql",
+        handlerSql);
+  }
+
+  /** With --jfr: the daemons record themselves, written when they stop (see {@link #stop}). */
+  private Map<String, String> daemonEnv() {
+    if (o.jfr() == null) {
+      return Map.of();
+    }
+    try {
+      Files.createDirectories(o.jfr());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return Map.of(
+        "JAVA_TOOL_OPTIONS",
+        "-XX:StartFlightRecording=settings=profile,jdk.SocketRead#threshold=0ms,filename="
+            + o.jfr()
+            + "/");
+  }
+
+  /** Records the daemon's peak RSS, then stops it with SIGTERM as an operator would. */
+  private void stop(String name, JavaProcess daemon) {
+    peakRss.merge(name, Programs.peakRssMib(daemon.pid()), Math::max);
+    daemon.stop();
   }
 
   private String database(String purpose) {
@@ -116,24 +163,26 @@ public final class Benchmark {
     Programs p = programs(url);
     p.migrate();
     try (Connection db = pg.connect(url);
-        JavaProcess relay = p.relay()) {
+        JavaProcess relay = relay(p)) {
       awaitTrue("relay active", Duration.ofSeconds(60), () -> activeRelays(db) == 1);
       drain(db, topic, o.rows() / 10); // warm-up
-      long start = System.nanoTime();
-      drain(db, topic, o.rows());
-      double rate = o.rows() / ((System.nanoTime() - start) / 1e9);
+      double rate = o.rows() / drain(db, topic, o.rows());
       record("relay drain (records/s)", rate);
       record("relay drain / baseline (%)", rate / baseline * 100);
 
       double[] latencies = latency(db, "bench.latency." + rep);
       record("relay idle latency p50 (ms)", Stats.percentile(latencies, 50));
       record("relay idle latency p99 (ms)", Stats.percentile(latencies, 99));
-      peakRss.merge("outbox-relay", Programs.peakRssMib(relay.pid()), Math::max);
+      stop("outbox-relay", relay);
     }
   }
 
-  /** Enqueues a backlog in one transaction and returns once the relay has published all of it. */
-  private void drain(Connection db, String topic, int rows) throws Exception {
+  /**
+   * Enqueues a backlog in one transaction and waits until the relay has published all of it.
+   *
+   * @return seconds from the backlog's commit to the last row recorded as published
+   */
+  private double drain(Connection db, String topic, int rows) throws Exception {
     db.setAutoCommit(false);
     try (PreparedStatement ps =
         db.prepareStatement(
@@ -146,11 +195,13 @@ public final class Benchmark {
       ps.executeUpdate();
     }
     db.commit();
+    long committed = System.nanoTime();
     db.setAutoCommit(true);
     awaitTrue(
         "backlog drained",
         Duration.ofMinutes(10),
         () -> scalar(db, "SELECT count(*) FROM txoutbox.outbox") == 0);
+    return (System.nanoTime() - committed) / 1e9;
   }
 
   /**
@@ -259,13 +310,12 @@ public final class Benchmark {
     p.migrate();
     try (Connection db = pg.connect(url)) {
       createAccounts(db);
-      try (JavaProcess consumer =
-          p.consumer("--group", "bench", "--topics", topic, "--handler-sql", CONSUMER_HANDLER)) {
+      try (JavaProcess consumer = consumer(p, "bench", topic, CONSUMER_HANDLER)) {
         awaitTrue(
             "consumer applied everything",
             Duration.ofMinutes(10),
             () -> scalar(db, "SELECT coalesce(sum(balance), 0) FROM bench_accounts") >= o.rows());
-        peakRss.merge("inbox-consumer", Programs.peakRssMib(consumer.pid()), Math::max);
+        stop("inbox-consumer", consumer);
       }
       // From the first to the last batch transaction: JVM start and group join are not counted.
       double seconds =
@@ -303,9 +353,8 @@ public final class Benchmark {
             "CREATE TABLE bench_effects (message_id text, written_at timestamptz,"
                 + " applied_at timestamptz NOT NULL DEFAULT clock_timestamp())");
       }
-      try (JavaProcess relay = p.relay();
-          JavaProcess consumer =
-              p.consumer("--group", "e2e", "--topics", topic, "--handler-sql", E2E_HANDLER)) {
+      try (JavaProcess relay = relay(p);
+          JavaProcess consumer = consumer(p, "e2e", topic, E2E_HANDLER)) {
         awaitTrue("relay active", Duration.ofSeconds(60), () -> activeRelays(db) == 1);
         // Writing before the consumer has joined its group would measure the join, not the path:
         // one message through the whole pipeline first, not counted.
@@ -344,8 +393,23 @@ public final class Benchmark {
           record("end to end commit→effect p99 (ms)", q[1] * 1000);
           record("end to end commit→effect max (ms)", rs.getDouble(2) * 1000);
         }
-        peakRss.merge("outbox-relay", Programs.peakRssMib(relay.pid()), Math::max);
-        peakRss.merge("inbox-consumer", Programs.peakRssMib(consumer.pid()), Math::max);
+        // Where the time went: the relay records a batch as published right after its Kafka
+        // commit, so published_at splits the path into relay and consumer.
+        try (Statement st = db.createStatement();
+            ResultSet rs =
+                st.executeQuery(
+                    "SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY"
+                        + " extract(epoch FROM p.published_at - e.written_at)),"
+                        + " percentile_cont(0.99) WITHIN GROUP (ORDER BY"
+                        + " extract(epoch FROM e.applied_at - p.published_at))"
+                        + " FROM bench_effects e JOIN txoutbox.outbox_published p"
+                        + " ON p.message_id = CAST(e.message_id AS uuid)")) {
+          rs.next();
+          record("end to end, relay part: commit→published p99 (ms)", rs.getDouble(1) * 1000);
+          record("end to end, consumer part: published→effect p99 (ms)", rs.getDouble(2) * 1000);
+        }
+        stop("outbox-relay", relay);
+        stop("inbox-consumer", consumer);
       }
     }
   }
@@ -406,7 +470,7 @@ public final class Benchmark {
     return String.format(
         Locale.ROOT,
         "machine: %d cores, %.1f GiB memory, Java %s, PostgreSQL %s (fsync on), Kafka broker process%n"
-            + "settings: rows=%d keys=%d reps=%d latency-commits=%d e2e=%d msg/s for %ds",
+            + "settings: rows=%d keys=%d reps=%d latency-commits=%d e2e=%d msg/s for %ds parts=%s",
         rt.availableProcessors(),
         totalMemoryGib(),
         System.getProperty("java.version"),
@@ -416,7 +480,8 @@ public final class Benchmark {
         o.reps(),
         o.latencyCommits(),
         o.e2eRate(),
-        o.e2eSeconds());
+        o.e2eSeconds(),
+        String.join(",", o.parts()));
   }
 
   private static double totalMemoryGib() {
