@@ -177,6 +177,7 @@ public final class Relay implements AutoCloseable {
     long purge = config.housekeepingInterval().toMillis();
     housekeepingExecutor.scheduleWithFixedDelay(
         housekeeper::purge, purge, purge, TimeUnit.MILLISECONDS);
+    listener.start();
     loopThread.start();
     log.info(
         "relay {} instance {} started (lease ttl {}, batch size {})",

@@ -43,8 +43,10 @@ import org.slf4j.LoggerFactory;
  * transactional producer, calls {@code initTransactions()} (fencing the previous owner and settling
  * its open transaction) and reconciles: the rows of the last checkpoint committed to Kafka are
  * recorded as published. Then, per batch: poll, Kafka transaction (records + checkpoint), commit,
- * move the rows in the database (fenced by epoch). The loop never starts a batch while the previous
- * one is committed in Kafka but not yet recorded, so at most one batch — the one named by the last
+ * move the rows in the database (fenced by epoch); the next poll follows at once, even after a
+ * short batch (under a steady write rate rows arrived meanwhile), and only an empty poll waits for
+ * a NOTIFY or {@code --poll-interval}. The loop never starts a batch while the previous one is
+ * committed in Kafka but not yet recorded, so at most one batch — the one named by the last
  * checkpoint — is ever in that state.
  *
  * <p>Errors are classified once ({@link Failure#of}): fenced steps down, fatal stops the process,
@@ -231,7 +233,7 @@ final class RelayLoop implements Runnable {
     Checkpoint.Builder cp = new Checkpoint.Builder(fence.epoch(), nextBatch);
     List<OutboxRow> batch = new ArrayList<>(rows.size());
     List<Parking> parkings = new ArrayList<>();
-    boolean cut = select(rows, cp, batch, parkings);
+    select(rows, cp, batch, parkings);
     if (!parkings.isEmpty()) {
       park(fence, parkings);
     }
@@ -263,20 +265,14 @@ final class RelayLoop implements Runnable {
     recordPending();
     crashHook.reached(CrashHook.Point.AFTER_DB_COMMIT);
     backoff.reset();
-    // A full batch means more is waiting: poll again at once.
-    if (rows.size() < config.batchSize() && !cut && parkings.isEmpty()) {
-      idle();
-    }
   }
 
   /**
    * Chooses the rows of this batch: rows for topics known not to exist are parked (the first of
    * each key; later ones of that key wait behind it), and the batch ends where its checkpoint would
-   * no longer fit.
-   *
-   * @return whether the batch was cut short for the checkpoint
+   * no longer fit (the rest come with the next poll).
    */
-  private boolean select(
+  private void select(
       List<OutboxRow> rows, Checkpoint.Builder cp, List<OutboxRow> batch, List<Parking> parkings) {
     Set<String> distinct = new LinkedHashSet<>();
     rows.forEach(r -> distinct.add(r.topic()));
@@ -294,11 +290,10 @@ final class RelayLoop implements Runnable {
         continue;
       }
       if (!cp.tryAdd(row.seq())) {
-        return true;
+        return;
       }
       batch.add(row);
     }
-    return false;
   }
 
   private void onRejected(Fence fence, Rejected rejected) throws Exception {

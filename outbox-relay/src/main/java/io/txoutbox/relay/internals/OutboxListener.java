@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
@@ -13,103 +15,179 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wakes the relay loop when the outbox trigger NOTIFYs at commit ({@value #OUTBOX_CHANNEL}), or a
- * relay releases its lease ({@value Lease#RELEASE_CHANNEL}), on a dedicated connection. When that
- * connection is down, waits simply time out: polling every {@code --poll-interval} goes on. Not
- * thread-safe: used by the relay loop only.
+ * relay releases its lease ({@value Lease#RELEASE_CHANNEL}).
+ *
+ * <p>A thread of its own LISTENs on a dedicated connection and reads every notification as it
+ * arrives, busy relay or not, so PostgreSQL's notification queue never waits for this relay. The
+ * thread is needed because the driver's {@code getNotifications(timeout)} returns only after a
+ * pause of 1 ms without further notifications: under a steady write rate (one commit per
+ * millisecond or more) it would not return at all, and a relay waiting in it would stall. So the
+ * thread asks in {@value #SLICE_MILLIS} ms slices, and a call that lasts longer than its slice
+ * proves notifications are streaming in: waiters on {@value #OUTBOX_CHANNEL} wake at once.
+ *
+ * <p>When the connection is down, waits simply time out: polling every {@code --poll-interval} goes
+ * on. Thread-safe.
  */
 public final class OutboxListener implements AutoCloseable {
   /** Channel the outbox trigger notifies. */
   public static final String OUTBOX_CHANNEL = "txoutbox_outbox";
 
   private static final Logger log = LoggerFactory.getLogger(OutboxListener.class);
-  private static final long SLICE_MILLIS = 100;
+  private static final int SLICE_MILLIS = 10;
+
+  /**
+   * How long a call must last to count as streaming: its slice plus slack for a busy machine's
+   * scheduling (a call that is merely late causes one needless poll, nothing worse).
+   */
+  private static final long STREAMING_NANOS = Duration.ofMillis(SLICE_MILLIS + 20).toNanos();
+
   private static final long RECONNECT_NANOS = Duration.ofSeconds(1).toNanos();
 
   private final DataSource dataSource;
+  private final Thread thread;
+  private final Object lock = new Object();
+
+  /** Channels notified since a waiter last consumed them. Guarded by {@link #lock}. */
+  private final Set<String> notified = new HashSet<>();
+
+  /** The listening thread's current {@code getNotifications} call, or null between calls. */
+  private volatile Call current;
+
+  /** The call whose streaming already woke a waiter. Guarded by {@link #lock}. */
+  private long streamingCallWoken = -1;
+
+  private volatile boolean closed;
+
+  // Listening thread only.
   private Connection connection;
-  private long lastAttemptNanos;
+  private long calls;
   private boolean warned;
+
+  private record Call(long id, long startedNanos) {}
 
   public OutboxListener(DataSource dataSource) {
     this.dataSource = dataSource;
-    this.lastAttemptNanos = System.nanoTime() - RECONNECT_NANOS;
+    this.thread = new Thread(this::listen, "txoutbox-relay-listener");
+    thread.setDaemon(true);
+  }
+
+  /** Starts the listening thread. */
+  public void start() {
+    thread.start();
   }
 
   /**
-   * Waits for a notification on {@code channel} (notifications on other channels are dropped).
+   * Waits for a notification on {@code channel} received since the last wait on it returned true.
    *
    * @param timeout the longest wait
-   * @param keepWaiting checked about every 100 ms; false ends the wait early
+   * @param keepWaiting checked at least every {@value #SLICE_MILLIS} ms; false ends the wait early
    * @return true when notified
    */
   public boolean await(String channel, Duration timeout, BooleanSupplier keepWaiting) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (keepWaiting.getAsBoolean()) {
-      long left = (deadline - System.nanoTime()) / 1_000_000;
-      if (left <= 0) {
-        return false;
-      }
-      int slice = (int) Math.min(SLICE_MILLIS, left);
-      PGConnection pg = connection();
-      if (pg == null) {
-        sleep(slice);
-        continue;
-      }
-      try {
-        PGNotification[] notes = pg.getNotifications(slice);
-        if (notes != null) {
-          for (PGNotification n : notes) {
-            if (channel.equals(n.getName())) {
-              return true;
-            }
-          }
+    synchronized (lock) {
+      while (keepWaiting.getAsBoolean()) {
+        if (notified.remove(channel) || (OUTBOX_CHANNEL.equals(channel) && streaming())) {
+          return true;
         }
-      } catch (SQLException e) {
-        log.warn(
-            "LISTEN connection lost, polling every --poll-interval until it is back: {}",
-            e.toString());
-        closeConnection();
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          lock.wait(Math.max(1, Math.min(SLICE_MILLIS, left / 1_000_000)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
       }
     }
     return false;
   }
 
-  private PGConnection connection() {
-    if (connection != null) {
+  /** Whether the current call has outlasted its slice, once per call. Holds {@link #lock}. */
+  private boolean streaming() {
+    Call c = current;
+    if (c == null
+        || c.id() == streamingCallWoken
+        || System.nanoTime() - c.startedNanos() < STREAMING_NANOS) {
+      return false;
+    }
+    streamingCallWoken = c.id();
+    return true;
+  }
+
+  private void listen() {
+    long lastAttempt = System.nanoTime() - RECONNECT_NANOS;
+    while (!closed) {
+      if (connection == null) {
+        if (System.nanoTime() - lastAttempt < RECONNECT_NANOS) {
+          sleep(SLICE_MILLIS);
+          continue;
+        }
+        lastAttempt = System.nanoTime();
+        connect();
+        continue;
+      }
       try {
-        return connection.unwrap(PGConnection.class);
+        current = new Call(++calls, System.nanoTime());
+        PGNotification[] notes =
+            connection.unwrap(PGConnection.class).getNotifications(SLICE_MILLIS);
+        current = null;
+        if (notes != null && notes.length > 0) {
+          synchronized (lock) {
+            for (PGNotification n : notes) {
+              notified.add(n.getName());
+            }
+            lock.notifyAll();
+          }
+        }
       } catch (SQLException e) {
+        current = null;
+        if (!closed) {
+          log.warn(
+              "LISTEN connection lost, polling every --poll-interval until it is back: {}",
+              e.toString());
+          warned = true;
+        }
         closeConnection();
-        return null;
       }
     }
-    if (System.nanoTime() - lastAttemptNanos < RECONNECT_NANOS) {
-      return null;
-    }
-    lastAttemptNanos = System.nanoTime();
+    closeConnection();
+  }
+
+  private void connect() {
     try {
       Connection c = dataSource.getConnection();
-      c.setAutoCommit(true); // LISTEN takes effect at commit
-      try (Statement st = c.createStatement()) {
-        st.execute("LISTEN " + OUTBOX_CHANNEL + "; LISTEN " + Lease.RELEASE_CHANNEL);
+      try {
+        c.setAutoCommit(true); // LISTEN takes effect at commit
+        try (Statement st = c.createStatement()) {
+          st.execute("LISTEN " + OUTBOX_CHANNEL + "; LISTEN " + Lease.RELEASE_CHANNEL);
+        }
+      } catch (SQLException e) {
+        c.close();
+        throw e;
       }
       connection = c;
       if (warned) {
         log.info("LISTEN connection is back");
         warned = false;
       }
-      return c.unwrap(PGConnection.class);
+      // Anything committed while not listening was missed: let waiters look once.
+      synchronized (lock) {
+        notified.add(OUTBOX_CHANNEL);
+        notified.add(Lease.RELEASE_CHANNEL);
+        lock.notifyAll();
+      }
     } catch (SQLException e) {
       if (!warned) {
         log.warn("cannot LISTEN, polling every --poll-interval meanwhile: {}", e.toString());
         warned = true;
       }
-      return null;
     }
   }
 
   private void closeConnection() {
-    warned = true;
     if (connection != null) {
       try {
         connection.close();
@@ -128,8 +206,16 @@ public final class OutboxListener implements AutoCloseable {
     }
   }
 
+  /** Stops the listening thread (within one slice) and closes its connection. */
   @Override
   public void close() {
-    closeConnection();
+    closed = true;
+    if (thread.isAlive()) {
+      try {
+        thread.join(Duration.ofSeconds(5).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 }
