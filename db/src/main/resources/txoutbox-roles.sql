@@ -26,9 +26,10 @@ GRANT USAGE ON SCHEMA txoutbox TO txoutbox_writer, txoutbox_relay, txoutbox_cons
 REVOKE EXECUTE ON FUNCTION txoutbox.outbox_replay(bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION txoutbox.inbox_replay(text, text, text) FROM PUBLIC;
 
--- writer: the INSERT fires the trigger, which draws the next seq.
+-- writer: the INSERT fires the triggers, which draw the next seq and look whether a relay waits.
 GRANT INSERT ON txoutbox.outbox TO txoutbox_writer;
 GRANT USAGE ON SEQUENCE txoutbox.outbox_seq TO txoutbox_writer;
+GRANT SELECT (waiting, lease_expires_at) ON txoutbox.relay_state TO txoutbox_writer;
 
 -- relay
 GRANT SELECT, DELETE ON txoutbox.outbox TO txoutbox_relay;

@@ -193,12 +193,10 @@ class OutboxEnqueueTest {
   }
 
   @Test
-  void commitNotifiesTheRelayChannel() throws Exception {
-    try (Connection listener = db.connect();
+  void commitNotifiesTheRelayChannelWhileAnActiveRelayWaits() throws Exception {
+    relay("waits", true, "now() + interval '1 minute'");
+    try (Connection listener = listening();
         Connection writer = db.connect()) {
-      try (Statement st = listener.createStatement()) {
-        st.execute("LISTEN txoutbox_outbox");
-      }
       writer.setAutoCommit(false);
       insert(writer, "orders", "n-1", "x");
       PGConnection pg = listener.unwrap(PGConnection.class);
@@ -207,6 +205,56 @@ class OutboxEnqueueTest {
       PGNotification[] got = pg.getNotifications(10_000);
       assertThat(got).isNotEmpty();
       assertThat(got[0].getName()).isEqualTo("txoutbox_outbox");
+    } finally {
+      relay("waits", false, "NULL");
+    }
+  }
+
+  /** NOTIFY serialises the commits of all notifying transactions: only a waiting relay needs it. */
+  @Test
+  void commitDoesNotNotifyWhenNoActiveRelayWaits() throws Exception {
+    relay("busy", false, "now() + interval '1 minute'");
+    relay("gone", true, "now() - interval '1 second'");
+    try (Connection listener = listening();
+        Connection writer = db.connect()) {
+      insert(writer, "orders", "n-2", "x");
+      // A NOTIFY of our own after the insert's: notifications arrive in commit order.
+      try (Statement st = writer.createStatement()) {
+        st.execute("NOTIFY txoutbox_outbox, 'marker'");
+      }
+      PGNotification[] got = listener.unwrap(PGConnection.class).getNotifications(10_000);
+      assertThat(got).isNotEmpty();
+      assertThat(got[0].getParameter())
+          .as("the first notification is the marker")
+          .isEqualTo("marker");
+    } finally {
+      relay("busy", false, "NULL");
+      relay("gone", false, "NULL");
+    }
+  }
+
+  private static Connection listening() throws SQLException {
+    Connection listener = db.connect();
+    try (Statement st = listener.createStatement()) {
+      st.execute("LISTEN txoutbox_outbox");
+    }
+    return listener;
+  }
+
+  /** Upserts relay_state row {@code name} with {@code waiting} and a lease expiry (SQL). */
+  private static void relay(String name, boolean waiting, String leaseExpiresAt)
+      throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO txoutbox.relay_state (relay_name, owner, waiting, lease_expires_at)"
+                    + " VALUES (?, 'test', ?, "
+                    + leaseExpiresAt
+                    + ") ON CONFLICT (relay_name) DO UPDATE"
+                    + " SET waiting = EXCLUDED.waiting, lease_expires_at = EXCLUDED.lease_expires_at")) {
+      ps.setString(1, name);
+      ps.setBoolean(2, waiting);
+      ps.executeUpdate();
     }
   }
 

@@ -44,10 +44,11 @@ import org.slf4j.LoggerFactory;
  * its open transaction) and reconciles: the rows of the last checkpoint committed to Kafka are
  * recorded as published. Then, per batch: poll, Kafka transaction (records + checkpoint), commit,
  * move the rows in the database (fenced by epoch); the next poll follows at once, even after a
- * short batch (under a steady write rate rows arrived meanwhile), and only an empty poll waits for
- * a NOTIFY or {@code --poll-interval}. The loop never starts a batch while the previous one is
- * committed in Kafka but not yet recorded, so at most one batch — the one named by the last
- * checkpoint — is ever in that state.
+ * short batch (under a steady write rate rows arrived meanwhile). Only an empty poll waits for a
+ * NOTIFY or {@code --poll-interval}, after setting {@code relay_state.waiting} (writers NOTIFY only
+ * while it is set, as NOTIFY serialises their commits) and polling once more. The loop never starts
+ * a batch while the previous one is committed in Kafka but not yet recorded, so at most one batch —
+ * the one named by the last checkpoint — is ever in that state.
  *
  * <p>Errors are classified once ({@link Failure#of}): fenced steps down, fatal stops the process,
  * anything else is retried with backoff; after a Kafka error whose effect is unknown the producer
@@ -82,6 +83,7 @@ final class RelayLoop implements Runnable {
   private boolean reconciled;
   private TopicProbe topics;
   private PendingMove pending;
+  private boolean markedWaiting;
   private long nextBatch = 1;
   private String operation = "start";
 
@@ -211,6 +213,7 @@ final class RelayLoop implements Runnable {
       operation = "reconciliation with the last Kafka checkpoint";
       checkpoints.ensureTopic();
       nextBatch = reconciler.reconcile(lease.fence());
+      markedWaiting = false; // reconciling may have moved rows, which clears relay_state.waiting
       topics = topicProbes.get();
       reconciled = true;
       kafkaReady = true;
@@ -226,7 +229,15 @@ final class RelayLoop implements Runnable {
     List<OutboxRow> rows = reader.poll(config.batchSize());
     if (rows.isEmpty()) {
       backoff.reset();
-      idle();
+      if (markedWaiting) {
+        idle();
+      } else {
+        // Writers NOTIFY only while we wait; poll once more first, for rows committed by writers
+        // that looked before this.
+        operation = "marking the relay waiting";
+        writer.markWaiting(lease.fence());
+        markedWaiting = true;
+      }
       return;
     }
     Fence fence = lease.fence();
@@ -360,6 +371,7 @@ final class RelayLoop implements Runnable {
   private void recordPending() throws SQLException, LeaseLostException {
     operation = "recording batch " + pending.checkpoint().batch() + " as published";
     Published p = pending.published();
+    markedWaiting = false; // the move clears relay_state.waiting
     int moved =
         writer.move(
             lease.fence(), p.seqs(), p.partitions(), p.offsets(), pending.checkpoint().encode());

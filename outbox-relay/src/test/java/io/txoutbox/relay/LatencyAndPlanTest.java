@@ -98,6 +98,50 @@ class LatencyAndPlanTest {
     }
   }
 
+  /**
+   * With a poll interval of ten minutes only the writer's NOTIFY can wake the relay, and writers
+   * NOTIFY only while {@code relay_state.waiting} says a relay sleeps.
+   */
+  @Test
+  void anIdleRelayMarksItselfWaitingAndIsWokenByTheNextCommit() throws Exception {
+    String topic = "latency-wake";
+    kafka.createTopic(topic, 1);
+    TestDb wakeDb = TestDb.create(LocalPostgres.shared(), "relay_wake");
+    try (Relay sleepy =
+        Relays.inJvm(wakeDb, kafka.bootstrapServers(), "sleepy", "--poll-interval", "10m")) {
+      await("relay waiting").atMost(Duration.ofSeconds(60)).until(() -> waiting(wakeDb, "sleepy"));
+      String id = wakeDb.insert(topic, "k", "wake up");
+      await("row published by a woken relay")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> published(wakeDb, id));
+      await("relay waiting again")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> waiting(wakeDb, "sleepy"));
+    }
+  }
+
+  private static boolean waiting(TestDb db, String relayName) throws Exception {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT waiting FROM txoutbox.relay_state WHERE relay_name = '"
+                    + relayName
+                    + "'")) {
+      return rs.next() && rs.getBoolean(1);
+    }
+  }
+
+  private static boolean published(TestDb db, String messageId) throws Exception {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT 1 FROM txoutbox.outbox_published WHERE message_id = '" + messageId + "'")) {
+      return rs.next();
+    }
+  }
+
   @Test
   void pollUsesThePrimaryKeyAfterAMillionRowsWentThrough() throws Exception {
     TestDb plain = TestDb.create(LocalPostgres.shared(), "relay_plan"); // no relay publishes here

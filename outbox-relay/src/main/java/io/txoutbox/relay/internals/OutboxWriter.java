@@ -7,10 +7,11 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * The active relay's fenced writes to the outbox: moving published rows to {@code outbox_published}
- * and parking rows Kafka rejected. Each is one autocommitted statement that does nothing unless
- * {@code relay_state} still names the caller's {@link Fence} (see {@link Sql} for why one
- * statement). Thread-safe.
+ * The active relay's fenced writes to the outbox: moving published rows to {@code
+ * outbox_published}, parking rows Kafka rejected, and telling writers whether to NOTIFY ({@code
+ * relay_state.waiting}). Each is one autocommitted statement that does nothing unless {@code
+ * relay_state} still names the caller's {@link Fence} (see {@link Sql} for why one statement).
+ * Thread-safe.
  */
 public final class OutboxWriter {
   // The fence UPDATE locks the relay_state row, so a takeover waits for this statement and a
@@ -25,7 +26,7 @@ public final class OutboxWriter {
              SELECT count(*) AS n FROM txoutbox.outbox o JOIN batch b ON o.seq = b.seq),
            fence AS (
              UPDATE txoutbox.relay_state s
-                SET last_checkpoint = ?, updated_at = now(),
+                SET last_checkpoint = ?, updated_at = now(), waiting = false,
                     last_publish_at = CASE WHEN p.n > 0 THEN now() ELSE s.last_publish_at END,
                     published_total = s.published_total + p.n
                FROM present p
@@ -46,6 +47,9 @@ public final class OutboxWriter {
              RETURNING 1)
       SELECT (SELECT count(*) FROM fence), (SELECT count(*) FROM stored)
       """;
+
+  private static final String WAITING_SQL =
+      "UPDATE txoutbox.relay_state SET waiting = true WHERE relay_name = ? AND owner = ? AND epoch = ?";
 
   // ON CONFLICT: a row parked again after outbox_replay keeps one parked entry, counting attempts.
   static final String PARK_SQL =
@@ -99,6 +103,30 @@ public final class OutboxWriter {
             return fenceAndCount(ps);
           }
         });
+  }
+
+  /**
+   * Sets {@code relay_state.waiting}, so writers NOTIFY at commit from now on; a batch's {@link
+   * #move} clears it. The caller polls once more before sleeping: a writer that looked before this
+   * committed did not notify.
+   *
+   * @throws LeaseLostException when {@code relay_state} no longer names the fence; nothing changed
+   */
+  public void markWaiting(Fence fence) throws SQLException, LeaseLostException {
+    int updated =
+        Sql.autocommit(
+            dataSource,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(WAITING_SQL)) {
+                ps.setString(1, fence.relayName());
+                ps.setString(2, fence.owner());
+                ps.setLong(3, fence.epoch());
+                return ps.executeUpdate();
+              }
+            });
+    if (updated == 0) {
+      throw new LeaseLostException(fence);
+    }
   }
 
   /** A row to park and why. */
