@@ -127,7 +127,7 @@ public final class ConsumerConfig {
                 MAX_POLL_RECORDS,
                 ConfigType.INT,
                 "500",
-                "records per poll, and the largest batch (one transaction) per partition"))
+                "records per poll, and the most records of one partition in one transaction"))
         .define(
             ConfigKey.optional(
                 MAX_PAYLOAD_BYTES,

@@ -34,10 +34,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consumer's single work loop: poll, hand each partition's records to the {@link
- * PartitionProcessor}, serve replay requests, keep idle partitions' offsets and lag current, and
- * mirror committed offsets to Kafka. Everything runs on the one poll thread (the Kafka consumer is
- * not thread-safe); other threads only call {@link #stop()} and read the volatile status fields.
+ * The consumer's single work loop: poll, hand the partitions' records to the {@link
+ * PartitionProcessor} (all partitions with records due in one transaction; a partition alone when
+ * that fails or it retries a failing message), serve replay requests, keep idle partitions' offsets
+ * and lag current, and mirror committed offsets to Kafka. Everything runs on the one poll thread
+ * (the Kafka consumer is not thread-safe); other threads only call {@link #stop()} and read the
+ * volatile status fields.
  *
  * <p>Transactions run between polls, never inside one, so when a rebalance revokes partitions
  * (cooperative-sticky: only the moved ones) no transaction of theirs is in flight: what was
@@ -164,6 +166,21 @@ final class PollLoop implements ConsumerRebalanceListener {
       // from polling for longer than max.poll.interval.ms, or the group would evict us.
       List<PartitionWork> order = new ArrayList<>(works.values());
       long budgetEnd = System.nanoTime() + WORK_BUDGET.toNanos();
+      // Partitions with records due share one transaction (one commit, not one per partition).
+      // If it fails, nothing changed and each is processed alone below, which finds out why.
+      long now = System.nanoTime();
+      List<PartitionWork> joinable = new ArrayList<>();
+      for (PartitionWork w : order) {
+        if (processor.joinable(w, now)) {
+          joinable.add(w);
+        }
+      }
+      if (joinable.size() > 1 && running) {
+        processor
+            .processTogether(joinable)
+            .forEach(
+                (w, r) -> toCommit.put(w.partition(), new OffsetAndMetadata(r.committedEnd())));
+      }
       for (int i = 0; i < order.size(); i++) {
         PartitionWork w = order.get((nextStart + i) % order.size());
         if (!running) {
@@ -186,7 +203,7 @@ final class PollLoop implements ConsumerRebalanceListener {
           default -> {}
         }
       }
-      long now = System.nanoTime();
+      now = System.nanoTime();
       if (now - nextReplayAt >= 0) {
         nextReplayAt = now + settings.replayInterval().toNanos();
         replayer.replay(works).forEach(this::reposition);

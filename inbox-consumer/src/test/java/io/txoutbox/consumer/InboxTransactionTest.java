@@ -104,6 +104,33 @@ class InboxTransactionTest {
   }
 
   @Test
+  void partitionsPolledTogetherAreAppliedInOneTransaction() throws Exception {
+    stack.kafka.createTopic("batch-shared", 3);
+    stack.sql("CREATE TABLE shared_effects (message_id text)");
+    // In Kafka before the consumer starts, so that its first poll returns all three partitions.
+    stack.sendSequenced("batch-shared", 6, 0, 60, 60);
+    stack.startInProcess(
+        with(
+            stack.baseArgs("g-shared", "batch-shared"),
+            "--handler-sql",
+            "INSERT INTO shared_effects VALUES (:message_id)"));
+
+    await("all applied")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> countOf("shared_effects") == 60);
+    // received_at is now(), the start of the transaction: one value shared by several partitions
+    // means one transaction applied them.
+    assertThat(
+            stack.queryLong(
+                "SELECT count(*) FROM (SELECT received_at FROM txoutbox.inbox"
+                    + " WHERE consumer_group = 'g-shared' GROUP BY received_at"
+                    + " HAVING count(DISTINCT \"partition\") > 1) shared"))
+        .isPositive();
+    assertThat(stack.queryLong("SELECT count(DISTINCT message_id) FROM shared_effects"))
+        .isEqualTo(60);
+  }
+
+  @Test
   void skipsADuplicateMessageIdAndCountsIt() throws Exception {
     stack.kafka.createTopic("batch-dup", 1);
     stack.sql("CREATE TABLE dup_effects (message_id text, body text)");

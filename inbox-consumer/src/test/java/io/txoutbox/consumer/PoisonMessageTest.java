@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.txoutbox.testkit.LocalKafka;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -236,6 +237,49 @@ class PoisonMessageTest {
                 "SELECT count(*) FROM txoutbox.consumer_lag WHERE consumer_group = 'g-block'"
                     + " AND blocked_message_id IS NOT NULL"))
         .isZero();
+  }
+
+  /**
+   * Partitions polled together share one transaction; when a message of one fails, that transaction
+   * is rolled back and each partition runs alone: the others are applied once, the failing message
+   * is isolated as usual.
+   */
+  @Test
+  void aFailingMessageInOnePartitionNeitherStopsNorDuplicatesThePartitionsPolledWithIt()
+      throws Exception {
+    stack.kafka.createTopic("poison-shared", 3);
+    String handler = poisonableTable("shared_effects");
+    // In Kafka before the consumer starts, so that its first poll returns all three partitions.
+    stack.send(
+        List.of(
+            Stack.record("poison-shared", 0, "a", "a1", "a1"),
+            Stack.record("poison-shared", 0, "a", "a2 poison", "a2"),
+            Stack.record("poison-shared", 0, "a", "a3", "a3"),
+            Stack.record("poison-shared", 1, "b", "b1", "b1"),
+            Stack.record("poison-shared", 1, "b", "b2", "b2"),
+            Stack.record("poison-shared", 2, "c", "c1", "c1"),
+            Stack.record("poison-shared", 2, "c", "c2", "c2")));
+    stack.startInProcess(
+        with(
+            stack.baseArgs("g-shared", "poison-shared"),
+            "--handler-sql",
+            handler,
+            "--max-attempts",
+            "2"));
+
+    await("a2 parked, a3 behind it, every other message applied")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                parkedCount("g-shared") == 2
+                    && stack.queryLong("SELECT count(*) FROM shared_effects") == 5);
+    assertThat(stack.rows("SELECT message_id FROM shared_effects ORDER BY message_id"))
+        .containsExactly(List.of("a1"), List.of("b1"), List.of("b2"), List.of("c1"), List.of("c2"));
+    assertThat(
+            stack.rows(
+                "SELECT message_id, waiting_on FROM txoutbox.inbox_parked"
+                    + " WHERE consumer_group = 'g-shared' ORDER BY \"offset\""))
+        .containsExactly(Arrays.asList("a2", null), List.of("a3", "a2"));
   }
 
   private long parkedCount(String group) {

@@ -8,12 +8,14 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The consumer's transaction: one batch of one partition, applied all or nothing.
+ * The consumer's transaction: one batch of one partition, applied all or nothing; or, with {@link
+ * #runAll}, the batches of several partitions in one transaction, each step below done for each.
  *
  * <ol>
  *   <li><b>Fence</b>: move the partition's stored offset from where this transaction started to the
@@ -124,6 +126,40 @@ public final class InboxTransaction {
       return outcome;
     } catch (SQLException e) {
       return new Outcome.Failed(e); // no connection
+    }
+  }
+
+  /**
+   * Runs the batches of several partitions in one transaction, so that many partitions with a few
+   * records each cost one commit rather than one each: all commit, or none. Callers order the
+   * batches by partition, so consumers that share partitions for a moment lock in one order.
+   *
+   * @return each batch's outcome when all committed; empty when anything failed or was fenced
+   *     (everything rolled back, the error is not kept: run the batches one by one to find out)
+   */
+  public Optional<List<Outcome.Committed>> runAll(List<Batch> batches) {
+    long started = System.nanoTime();
+    try (Connection c = dataSource.getConnection()) {
+      List<Outcome.Committed> committed = new ArrayList<>(batches.size());
+      try {
+        for (Batch batch : batches) {
+          if (!(runIn(c, batch) instanceof Outcome.Committed o)) {
+            rollbackQuietly(c);
+            return Optional.empty();
+          }
+          committed.add(o);
+        }
+        c.commit();
+        return Optional.of(committed);
+      } catch (SQLException | RuntimeException e) {
+        // A failed COMMIT has an unknown outcome; the fences of the batches run again find out.
+        rollbackQuietly(c);
+        return Optional.empty();
+      } finally {
+        metrics.transactionSeconds.observeNanos(System.nanoTime() - started);
+      }
+    } catch (SQLException e) {
+      return Optional.empty(); // no connection
     }
   }
 

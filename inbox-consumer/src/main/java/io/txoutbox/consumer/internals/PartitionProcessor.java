@@ -10,10 +10,13 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -162,6 +165,40 @@ public final class PartitionProcessor {
     return retryLater(w, a.committedEnd);
   }
 
+  /** Whether {@link #processTogether} may take the partition: records due, no failing head. */
+  public boolean joinable(PartitionWork w, long nowNanos) {
+    return w.ready(nowNanos) && w.headOffset == null;
+  }
+
+  /**
+   * Applies the buffered records of several {@link #joinable} partitions in one transaction.
+   *
+   * @return the result of each partition when the transaction committed; empty when it did not
+   *     (nothing changed): then {@link #process} each, which finds the failing message, the fenced
+   *     partition or the database error and acts on it
+   */
+  public Map<PartitionWork, Result> processTogether(List<PartitionWork> works) {
+    List<Attempt> attempts = new ArrayList<>(works.size());
+    for (PartitionWork w : works) {
+      attempts.add(new Attempt(w));
+    }
+    attempts.sort(
+        Comparator.comparing((Attempt a) -> a.w.partition.topic())
+            .thenComparingInt(a -> a.w.partition.partition()));
+    Optional<List<Outcome.Committed>> outcomes =
+        transaction.runAll(attempts.stream().map(Attempt::batch).toList());
+    if (outcomes.isEmpty()) {
+      return Map.of();
+    }
+    Map<PartitionWork, Result> results = new LinkedHashMap<>();
+    for (int i = 0; i < attempts.size(); i++) {
+      Attempt a = attempts.get(i);
+      committed(a.w, a.records.size(), a.end(), a.hw, outcomes.get().get(i));
+      results.put(a.w, new Result(Status.COMMITTED, a.end(), null));
+    }
+    return results;
+  }
+
   /** One call's state: the records at hand and how to run them. */
   private final class Attempt {
     final PartitionWork w;
@@ -186,9 +223,12 @@ public final class PartitionProcessor {
       return records.get(records.size() - 1).offset() + 1;
     }
 
+    Batch batch() {
+      return new Batch(w.partition, w.stored, end(), hw, decode(records), forced, oneByOne);
+    }
+
     Outcome run() {
-      return transaction.run(
-          new Batch(w.partition, w.stored, end(), hw, decode(records), forced, oneByOne));
+      return transaction.run(batch());
     }
   }
 
