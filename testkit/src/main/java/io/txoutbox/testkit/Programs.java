@@ -131,7 +131,10 @@ public final class Programs {
         JavaProcess.builder(main)
             .classpath(jar.toString())
             .name(name)
-            .jvmArgs("-Xmx256m")
+            // As in the Docker image (docker/Dockerfile): the serial collector, and a heap that
+            // starts small and grows as needed (in a container the initial heap is 1/64 of its
+            // memory; here 1/64 of the host's would be the whole maximum at once).
+            .jvmArgs("-Xms16m", "-Xmx256m", "-XX:+UseSerialGC")
             .logFile(logDir.resolve(name + ".log"))
             .args(connection(url))
             .args("--kafka-bootstrap", bootstrap)
