@@ -30,12 +30,7 @@ class ProcessKafkaTest {
       // abortTransaction() returns once the coordinator has decided; the abort markers reach the
       // partitions a moment later. This test is about completed transactions, so kill only after
       // the markers are written (no open transaction: last stable offset = high watermark).
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () ->
-                  endOffsets(kafka, "survives-kill", "read_committed")
-                      .equals(endOffsets(kafka, "survives-kill", "read_uncommitted")));
+      awaitMarkers(kafka, "survives-kill");
       long pid = kafka.pid(0).orElseThrow();
 
       kafka.kill();
@@ -52,9 +47,22 @@ class ProcessKafkaTest {
       }
       List<String> expected = new ArrayList<>(values("committed", 50));
       expected.addAll(values("after-restart", 5));
+      // commitTransaction() returns once the commit is decided; the markers that make the records
+      // visible to read_committed reach the partitions a moment later.
+      awaitMarkers(kafka, "survives-kill");
       assertThat(readAll(kafka, "survives-kill", "read_committed"))
           .containsExactlyInAnyOrderElementsOf(expected);
     }
     assertThat(logDir.resolve("meta.properties")).exists();
+  }
+
+  /** Waits until no transaction is open on the topic: last stable offset = high watermark. */
+  private static void awaitMarkers(LocalKafka kafka, String topic) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                endOffsets(kafka, topic, "read_committed")
+                    .equals(endOffsets(kafka, topic, "read_uncommitted")));
   }
 }
