@@ -28,7 +28,7 @@ record BenchOptions(
 
         --rows N            backlog / messages per throughput run (default 100000)
         --keys N            distinct keys (default 1000)
-        --reps N            repetitions of the throughput and latency runs (default 3)
+        --reps N            repetitions of every part (default 3)
         --latency-commits N single-row commits for the idle latency (default 200)
         --e2e-rate N        end-to-end writer rate, msg/s (default 5000)
         --e2e-seconds N     end-to-end duration (default 60)

@@ -82,9 +82,9 @@ public final class Benchmark {
         if (o.runs("consumer")) {
           b.consumerThroughput(rep);
         }
-      }
-      if (o.runs("e2e")) {
-        b.endToEnd();
+        if (o.runs("e2e")) {
+          b.endToEnd(rep);
+        }
       }
       String report = b.report();
       System.out.println(report);
@@ -395,8 +395,8 @@ public final class Benchmark {
 
   // ---------------------------------------------------------------- end to end
 
-  private void endToEnd() throws Exception {
-    String topic = "bench.e2e";
+  private void endToEnd(int rep) throws Exception {
+    String topic = "bench.e2e." + rep;
     kafka.createTopic(topic, 6);
     String url = database("e2e");
     Programs p = programs(url);
