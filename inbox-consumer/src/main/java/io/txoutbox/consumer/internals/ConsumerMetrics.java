@@ -48,10 +48,11 @@ public final class ConsumerMetrics {
   public final Counter retentionDeleted =
       registry.counter("consumer_retention_deleted_total", "Inbox rows deleted after --retention.");
   public final Histogram batchSize =
-      registry.sizes("consumer_batch_size", "Records per partition transaction.");
+      registry.sizes("consumer_batch_size", "Records of one partition applied by a transaction.");
   public final Histogram transactionSeconds =
       registry.latency(
-          "consumer_transaction_seconds", "Duration of a partition transaction, commit included.");
+          "consumer_transaction_seconds",
+          "Duration of an inbox transaction (one or more partitions), commit included.");
 
   /** Registers gauges that read the daemon's state. */
   public void gauges(DoubleSupplier state, DoubleSupplier assigned, DoubleSupplier blocked) {
