@@ -113,20 +113,17 @@ public final class OutboxWriter {
    * @throws LeaseLostException when {@code relay_state} no longer names the fence; nothing changed
    */
   public void markWaiting(Fence fence) throws SQLException, LeaseLostException {
-    int updated =
-        Sql.autocommit(
-            dataSource,
-            c -> {
-              try (PreparedStatement ps = c.prepareStatement(WAITING_SQL)) {
-                ps.setString(1, fence.relayName());
-                ps.setString(2, fence.owner());
-                ps.setLong(3, fence.epoch());
-                return ps.executeUpdate();
-              }
-            });
-    if (updated == 0) {
-      throw new LeaseLostException(fence);
-    }
+    fenced(
+        fence,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(WAITING_SQL)) {
+            ps.setString(1, fence.relayName());
+            ps.setString(2, fence.owner());
+            ps.setLong(3, fence.epoch());
+            long updated = ps.executeUpdate(); // the fence row is the row it changes
+            return new long[] {updated, updated};
+          }
+        });
   }
 
   /** A row to park and why. */
