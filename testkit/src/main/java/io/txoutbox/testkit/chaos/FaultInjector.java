@@ -57,14 +57,7 @@ final class FaultInjector {
     }
     Daemon d = found.get();
     String victim = d.toString();
-    d.hold();
-    try {
-      d.kill9();
-      Stack.sleep(f.hold());
-      d.start(Map.of());
-    } finally {
-      d.release();
-    }
+    killAndRestart(d, f.hold());
     return "kill -9 active " + victim + ", restarted after " + seconds(f.hold()) + " as " + d;
   }
 
@@ -139,18 +132,23 @@ final class FaultInjector {
     return what.toString();
   }
 
-  private String consumerKill(PlannedFault f) {
-    Daemon d = pick(stack.consumers(), f.target());
-    boolean busy = awaitDbTraffic(d.pgProxy(), Duration.ofSeconds(10));
-    String victim = d.toString();
+  /** kill -9, then the same daemon started again after {@code downtime}; held meanwhile. */
+  private static void killAndRestart(Daemon d, Duration downtime) {
     d.hold();
     try {
       d.kill9();
-      Stack.sleep(f.hold());
+      Stack.sleep(downtime);
       d.start(Map.of());
     } finally {
       d.release();
     }
+  }
+
+  private String consumerKill(PlannedFault f) {
+    Daemon d = pick(stack.consumers(), f.target());
+    boolean busy = awaitDbTraffic(d.pgProxy(), Duration.ofSeconds(10));
+    String victim = d.toString();
+    killAndRestart(d, f.hold());
     return "kill -9 "
         + victim
         + (busy ? " while its database connection carried traffic" : " (idle)")
