@@ -43,6 +43,10 @@ public final class Cli {
       err.println("Run " + program + " --help for the options.");
       return ExitCode.USAGE.code();
     }
+    if (config.versionRequested() && !config.helpRequested()) {
+      System.out.println(Version.current().describe(program));
+      return ExitCode.OK.code();
+    }
     if (config.helpRequested()) {
       System.out.println("Usage: " + synopsis);
       System.out.println();

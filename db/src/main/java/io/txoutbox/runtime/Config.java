@@ -16,23 +16,31 @@ public final class Config {
   private final Map<String, String> kafka;
   private final List<String> positional;
   private final boolean help;
+  private final boolean version;
 
   Config(
       ConfigDef def,
       Map<String, Object> values,
       Map<String, String> kafka,
       List<String> positional,
-      boolean help) {
+      boolean help,
+      boolean version) {
     this.def = def;
     this.values = values;
     this.kafka = kafka;
     this.positional = List.copyOf(positional);
     this.help = help;
+    this.version = version;
   }
 
   /** Whether {@code --help} was given; no other value is parsed then. */
   public boolean helpRequested() {
     return help;
+  }
+
+  /** Whether {@code --version} was given; no other value is parsed then. */
+  public boolean versionRequested() {
+    return version;
   }
 
   /** Words on the command line that are not options (subcommands). */

@@ -26,6 +26,7 @@ public final class ConfigDef {
 
   private static final String CONFIG = "config";
   private static final String HELP = "help";
+  private static final String VERSION = "version";
 
   private final Map<String, ConfigKey> keys = new LinkedHashMap<>();
 
@@ -94,6 +95,7 @@ public final class ConfigDef {
     Map<String, String> kafka = new LinkedHashMap<>();
     List<String> positional = new ArrayList<>();
     boolean help = false;
+    boolean version = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--")) {
@@ -109,6 +111,10 @@ public final class ConfigDef {
       }
       if (name.equals(HELP)) {
         help = true;
+        continue;
+      }
+      if (name.equals(VERSION)) {
+        version = true;
         continue;
       }
       boolean passThrough = name.startsWith(KAFKA_PREFIX);
@@ -132,8 +138,8 @@ public final class ConfigDef {
         flags.put(name, value);
       }
     }
-    if (help) {
-      return new Config(this, Map.of(), Map.of(), positional, true);
+    if (help || version) {
+      return new Config(this, Map.of(), Map.of(), positional, help, version);
     }
 
     String configFile = flags.getOrDefault(CONFIG, env.get(keys.get(CONFIG).env()));
@@ -174,7 +180,7 @@ public final class ConfigDef {
       values.put(key.name(), key.type().parse(key.name(), raw));
     }
     return new Config(
-        this, Collections.unmodifiableMap(values), Map.copyOf(kafka), positional, false);
+        this, Collections.unmodifiableMap(values), Map.copyOf(kafka), positional, false, false);
   }
 
   private static boolean isBooleanWord(String s) {
@@ -202,6 +208,7 @@ public final class ConfigDef {
     }
     sb.append("  --kafka.<name>=<value>   pass a setting through to the Kafka clients\n");
     sb.append("  --help                   print this help\n");
+    sb.append("  --version                print the version and git commit\n");
     return sb.toString();
   }
 

@@ -110,4 +110,11 @@ class ConfigDefTest {
   void helpSkipsValidation() {
     assertThat(def.parse(new String[] {"--help"}, Map.of()).helpRequested()).isTrue();
   }
+
+  @Test
+  void versionSkipsValidation() {
+    Config c = def.parse(new String[] {"--version"}, Map.of());
+    assertThat(c.versionRequested()).isTrue();
+    assertThat(c.helpRequested()).isFalse();
+  }
 }
