@@ -1,6 +1,6 @@
 package io.txoutbox.consumer;
 
-import io.txoutbox.runtime.Cli;
+import io.txoutbox.db.Migrations;
 import io.txoutbox.runtime.Config;
 import io.txoutbox.runtime.ConfigDef;
 import io.txoutbox.runtime.Database;
@@ -31,7 +31,7 @@ final class ConsumerStatus {
 
   static ExitCode print(Config config, PrintStream out) throws Exception {
     DataSource ds = Database.simple(config);
-    Cli.ensureSchema(ds, false);
+    Migrations.ensureCurrent(ds, false);
     String group = config.string(ConsumerConfig.GROUP);
     try (Connection c = ds.getConnection()) {
       SqlReport.print(

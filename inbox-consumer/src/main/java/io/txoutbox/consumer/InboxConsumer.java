@@ -12,6 +12,7 @@ import io.txoutbox.consumer.internals.PartitionProcessor;
 import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.consumer.internals.Retention;
 import io.txoutbox.consumer.internals.SqlHandler;
+import io.txoutbox.db.Migrations;
 import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
 import io.txoutbox.runtime.Config;
@@ -92,7 +93,8 @@ public final class InboxConsumer {
               3,
               "txoutbox-consumer " + settings.group(),
               sessionSettings());
-      if (!retryTransient("schema check", () -> Cli.ensureSchema(pool, config.bool("migrate")))) {
+      if (!retryTransient(
+          "schema check", () -> Migrations.ensureCurrent(pool, config.bool("migrate")))) {
         return;
       }
       if (!validateEffect()) {

@@ -74,7 +74,7 @@ public final class Relay implements AutoCloseable {
 
   /**
    * Builds a relay with its own connection pool from the parsed options; nothing runs until {@link
-   * #start()}. The schema is not checked here (see {@code Cli.ensureSchema}).
+   * #start()}. The schema is not checked here (see {@code Migrations.ensureCurrent}).
    *
    * @throws io.txoutbox.runtime.ConfigException for bad relay options
    */

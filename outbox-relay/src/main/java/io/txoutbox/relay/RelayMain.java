@@ -1,6 +1,7 @@
 package io.txoutbox.relay;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.txoutbox.db.Migrations;
 import io.txoutbox.relay.internals.CrashHook;
 import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
@@ -100,7 +101,7 @@ public final class RelayMain {
     long deadline = System.nanoTime() + SCHEMA_CHECK_PATIENCE.toNanos();
     while (true) {
       try {
-        Cli.ensureSchema(dataSource, migrate);
+        Migrations.ensureCurrent(dataSource, migrate);
         return;
       } catch (Cli.SchemaNotReadyException e) {
         throw e;

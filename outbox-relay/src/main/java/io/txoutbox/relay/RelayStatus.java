@@ -1,6 +1,6 @@
 package io.txoutbox.relay;
 
-import io.txoutbox.runtime.Cli;
+import io.txoutbox.db.Migrations;
 import io.txoutbox.runtime.Config;
 import io.txoutbox.runtime.ConfigDef;
 import io.txoutbox.runtime.Database;
@@ -31,7 +31,7 @@ final class RelayStatus {
 
   static ExitCode print(Config config, PrintStream out) throws Exception {
     DataSource ds = Database.simple(config);
-    Cli.ensureSchema(ds, false);
+    Migrations.ensureCurrent(ds, false);
     String name = config.string(RelayConfig.RELAY_NAME);
     try (Connection c = ds.getConnection()) {
       SqlReport.print(

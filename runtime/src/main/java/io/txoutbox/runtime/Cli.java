@@ -1,15 +1,14 @@
 package io.txoutbox.runtime;
 
-import io.txoutbox.db.Migrations;
 import java.io.PrintStream;
 import java.util.Map;
-import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The common front door of the txoutbox programs: option parsing, {@code --help}, exit codes and
- * the schema check. A program's {@code main} is {@code System.exit(Cli.run(...))}.
+ * the mapping of failures to exit codes. A program's {@code main} is {@code
+ * System.exit(Cli.run(...))}.
  */
 public final class Cli {
   private static final Logger log = LoggerFactory.getLogger(Cli.class);
@@ -77,35 +76,14 @@ public final class Cli {
   }
 
   /**
-   * Makes sure the schema is current: migrates it when {@code migrate} is set, otherwise refuses to
-   * go on.
-   *
-   * @throws SchemaNotReadyException when the schema is not current and migrate is false
+   * The schema is not migrated and the program was not asked to migrate it; {@link #run} maps it to
+   * {@link ExitCode#SCHEMA_NOT_MIGRATED}.
    */
-  public static void ensureSchema(DataSource dataSource, boolean migrate) {
-    if (migrate) {
-      var result = Migrations.migrate(dataSource);
-      log.info(
-          "schema {}: {} migration(s) applied, now at version {}",
-          Migrations.SCHEMA,
-          result.migrationsExecuted,
-          result.targetSchemaVersion);
-      return;
-    }
-    String reason = Migrations.notReadyReason(dataSource);
-    if (reason != null) {
-      throw new SchemaNotReadyException(
-          reason
-              + ". Run `java -jar txoutbox-db.jar migrate --db-url ...` first, or start with"
-              + " --migrate.");
-    }
-  }
-
-  /** The schema is not migrated and the program was not asked to migrate it. */
   public static final class SchemaNotReadyException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    SchemaNotReadyException(String message) {
+    /** An exception whose message tells the operator what to run. */
+    public SchemaNotReadyException(String message) {
       super(message);
     }
   }
