@@ -317,7 +317,7 @@ public final class InboxConsumer {
       } catch (ConfigException | Cli.SchemaNotReadyException e) {
         throw e;
       } catch (Exception e) {
-        if (Errors.classify(e) != Failure.TRANSIENT && Failure.ofStartup(e) != Failure.TRANSIENT) {
+        if (Failure.of(e, Failure.Scope.STARTUP) != Failure.TRANSIENT) {
           throw e;
         }
         Duration delay = backoff.nextDelay();

@@ -106,7 +106,8 @@ public final class RelayMain {
       } catch (Cli.SchemaNotReadyException e) {
         throw e;
       } catch (RuntimeException e) {
-        if (Failure.ofStartup(e) != Failure.TRANSIENT || System.nanoTime() - deadline > 0) {
+        if (Failure.of(e, Failure.Scope.STARTUP) != Failure.TRANSIENT
+            || System.nanoTime() - deadline > 0) {
           throw e;
         }
         Duration delay = backoff.nextDelay();
