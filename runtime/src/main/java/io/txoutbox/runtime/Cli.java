@@ -1,7 +1,10 @@
 package io.txoutbox.runtime;
 
 import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,65 @@ public final class Cli {
   @FunctionalInterface
   public interface Body {
     ExitCode run(Config config) throws Exception;
+  }
+
+  /**
+   * A program's subcommand ({@code status}, {@code reshard}): run when it is the first argument.
+   *
+   * @param name the word that selects it
+   * @param synopsis its usage line
+   * @param definition its options
+   * @param body what it does
+   */
+  public record Command(String name, String synopsis, ConfigDef definition, Body body) {}
+
+  /**
+   * Runs the subcommand named by the first argument, or else the program's main command; a
+   * positional argument that names no subcommand exits {@link ExitCode#USAGE}, listing the
+   * subcommands.
+   *
+   * @param main the program's own command (the daemon); its name is the program name
+   * @param subcommands the subcommands, in the order the error message lists them
+   */
+  public static int dispatch(
+      Command main,
+      List<Command> subcommands,
+      String[] args,
+      Map<String, String> env,
+      PrintStream err) {
+    for (Command sub : subcommands) {
+      if (args.length > 0 && args[0].equals(sub.name())) {
+        return run(
+            main.name() + " " + sub.name(),
+            sub.synopsis(),
+            sub.definition(),
+            Arrays.copyOfRange(args, 1, args.length),
+            env,
+            err,
+            sub.body());
+      }
+    }
+    String names = subcommands.stream().map(Command::name).collect(Collectors.joining(", "));
+    String synopsis =
+        main.synopsis()
+            + subcommands.stream()
+                .map(c -> "\n       " + c.synopsis())
+                .collect(Collectors.joining());
+    return run(
+        main.name(),
+        synopsis,
+        main.definition(),
+        args,
+        env,
+        err,
+        config -> {
+          if (!config.positional().isEmpty()) {
+            throw new ConfigException(
+                "command",
+                "unknown command '" + config.positional().get(0) + "'; the commands are: " + names);
+          }
+          return main.body().run(config);
+        });
   }
 
   /**
