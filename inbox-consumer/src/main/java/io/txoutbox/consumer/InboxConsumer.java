@@ -93,6 +93,7 @@ public final class InboxConsumer {
               3,
               "txoutbox-consumer " + settings.group(),
               sessionSettings());
+      metrics.registry().bindPool(pool);
       if (!retryTransient(
           "schema check", () -> Migrations.ensureCurrent(pool, config.bool("migrate")))) {
         return;
@@ -109,6 +110,7 @@ public final class InboxConsumer {
         http = new HttpEndpoint(port, this::live, this::ready, metrics.registry());
       }
       KafkaConsumer<byte[], byte[]> consumer = KafkaConsumers.create(settings);
+      metrics.registry().bindKafkaConsumer(consumer);
       PartitionProcessor processor =
           new PartitionProcessor(pool, settings, effect, metrics, Instance.id());
       loop =
@@ -360,5 +362,6 @@ public final class InboxConsumer {
       pool.close();
       pool = null;
     }
+    metrics.registry().close();
   }
 }

@@ -30,6 +30,7 @@ public final class TransactionalPublisher implements AutoCloseable {
   private final CheckpointStore checkpoints;
   private final CrashHook crashHook;
   private final RelayMetrics metrics;
+  private final AutoCloseable producerMetrics;
 
   /** The outcome of {@link #publish}. */
   public sealed interface Outcome permits Published, Rejected {}
@@ -63,6 +64,7 @@ public final class TransactionalPublisher implements AutoCloseable {
     this.checkpoints = checkpoints;
     this.crashHook = crashHook;
     this.metrics = metrics;
+    this.producerMetrics = metrics.bindProducer(producer);
   }
 
   /**
@@ -167,6 +169,11 @@ public final class TransactionalPublisher implements AutoCloseable {
 
   /** Closes the producer, waiting up to {@code timeout} for in-flight requests. */
   public void close(Duration timeout) {
+    try {
+      producerMetrics.close();
+    } catch (Exception e) {
+      log.debug("unbinding the producer's metrics failed: {}", e.toString());
+    }
     try {
       producer.close(timeout);
     } catch (RuntimeException e) {
