@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -19,6 +20,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -192,6 +195,30 @@ class ObservabilityIT {
   void peakResidentMemoryOfEachDaemonStaysWithin256MiB() {
     assertThat(Programs.peakRssMib(relay.pid())).isBetween(1.0, 256.0);
     assertThat(Programs.peakRssMib(consumer.pid())).isBetween(1.0, 256.0);
+  }
+
+  @Test
+  void readmeMetricsTableListsExactlyTheTxoutboxMetricsTheDaemonsServe() throws Exception {
+    String readme = Files.readString(REPO.resolve("README.md"));
+    String section = readme.substring(readme.indexOf("### Metrics"), readme.indexOf("### Tracing"));
+    Set<String> documented = new TreeSet<>();
+    Matcher row = Pattern.compile("(?m)^\\| `(txoutbox_[a-z_]+)` \\|").matcher(section);
+    while (row.find()) {
+      documented.add(row.group(1));
+    }
+    Set<String> served = new TreeSet<>();
+    Matcher type =
+        Pattern.compile("(?m)^# TYPE (txoutbox_[a-z_]+) \\w+$")
+            .matcher(relayScrape + consumerScrape);
+    while (type.find()) {
+      String family = type.group(1);
+      // Micrometer adds <histogram>_max; the README says so once.
+      if (!(family.endsWith("_max")
+          && documented.contains(family.substring(0, family.length() - 4)))) {
+        served.add(family);
+      }
+    }
+    assertThat(documented).isEqualTo(served);
   }
 
   /** The value of an unlabelled sample. */
