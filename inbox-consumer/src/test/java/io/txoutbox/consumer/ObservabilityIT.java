@@ -17,6 +17,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ObservabilityIT {
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  private static final Path LOGS = REPO.resolve("target/observability-logs");
   private static final String TOPIC = "obs-orders";
   private static final int MESSAGES = 200;
 
@@ -108,9 +110,7 @@ class ObservabilityIT {
     dbUrl = pg.createDatabase("obs_metrics");
     LocalKafka kafka = LocalKafka.shared();
     kafka.createTopic(TOPIC, 3);
-    programs =
-        new Programs(
-            REPO, REPO.resolve("target/observability-logs"), pg, dbUrl, kafka.bootstrapServers());
+    programs = new Programs(REPO, LOGS, pg, dbUrl, kafka.bootstrapServers());
     programs.migrate();
     sql("CREATE TABLE seen (message_id text PRIMARY KEY)");
     relay = programs.relay();
@@ -152,6 +152,9 @@ class ObservabilityIT {
             });
     relayScrape = scrape(relay);
     consumerScrape = scrape(consumer);
+    // kept after the test, to see what the daemons serve
+    Files.writeString(LOGS.resolve("relay-metrics.txt"), relayScrape);
+    Files.writeString(LOGS.resolve("consumer-metrics.txt"), consumerScrape);
   }
 
   @AfterAll
@@ -219,6 +222,24 @@ class ObservabilityIT {
       }
     }
     assertThat(documented).isEqualTo(served);
+  }
+
+  @Test
+  void everyMetricTheShippedAlertRulesAndDashboardUseIsServed() throws Exception {
+    List<String> expressions = new ArrayList<>(MonitoringFiles.alertExpressions());
+    assertThat(expressions).as("alert rules").hasSizeGreaterThanOrEqualTo(5);
+    List<String> dashboard = MonitoringFiles.dashboardExpressions();
+    assertThat(dashboard).as("dashboard targets").hasSizeGreaterThanOrEqualTo(20);
+    expressions.addAll(dashboard);
+
+    Set<String> served = names(relayScrape + consumerScrape);
+    Set<String> missing = new TreeSet<>();
+    for (String expr : expressions) {
+      Set<String> used = MonitoringFiles.metricNames(expr);
+      assertThat(used).as("metrics named in %s", expr).isNotEmpty();
+      used.stream().filter(n -> !served.contains(n)).forEach(missing::add);
+    }
+    assertThat(missing).as("metrics used by docker/prometheus or docker/grafana").isEmpty();
   }
 
   /** The value of an unlabelled sample. */
