@@ -5,6 +5,7 @@ import io.txoutbox.runtime.Cli;
 import io.txoutbox.runtime.ConfigException;
 import io.txoutbox.runtime.Instance;
 import io.txoutbox.runtime.Signals;
+import io.txoutbox.runtime.Tracing;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Map;
@@ -65,6 +66,7 @@ public final class ConsumerMain {
                 "unknown command '" + config.positional().get(0) + "'; the only command is status");
           }
           ConsumerSettings settings = ConsumerConfig.settings(config);
+          Tracing.install("inbox-consumer");
           log.info("inbox-consumer {} configuration: {}", Instance.id(), config.describe());
           InboxConsumer consumer = new InboxConsumer(config, settings);
           if (installSignals) {

@@ -1,5 +1,6 @@
 package io.txoutbox.consumer;
 
+import io.opentelemetry.context.Context;
 import java.sql.Connection;
 import org.jooq.DSLContext;
 
@@ -22,4 +23,14 @@ public interface HandlerContext {
 
   /** The consumer group ({@code --group}) the message is applied for. Never null. */
   String consumerGroup();
+
+  /**
+   * The OpenTelemetry context the message is handled in: the consumer's {@code process} span for
+   * this message, whose parent is the trace named by the message's {@code traceparent} header (a
+   * new trace when it has none). It is also {@link Context#current()} during {@link
+   * MessageHandler#handle}, so spans the handler starts are children of it. Never null.
+   */
+  default Context traceContext() {
+    return Context.current();
+  }
 }

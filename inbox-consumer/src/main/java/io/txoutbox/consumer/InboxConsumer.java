@@ -12,6 +12,7 @@ import io.txoutbox.consumer.internals.PartitionProcessor;
 import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.consumer.internals.Retention;
 import io.txoutbox.consumer.internals.SqlHandler;
+import io.txoutbox.consumer.internals.TracedEffect;
 import io.txoutbox.db.Migrations;
 import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
@@ -93,6 +94,7 @@ public final class InboxConsumer {
               3,
               "txoutbox-consumer " + settings.group(),
               sessionSettings());
+      metrics.registry().bindPool(pool);
       if (!retryTransient(
           "schema check", () -> Migrations.ensureCurrent(pool, config.bool("migrate")))) {
         return;
@@ -109,14 +111,16 @@ public final class InboxConsumer {
         http = new HttpEndpoint(port, this::live, this::ready, metrics.registry());
       }
       KafkaConsumer<byte[], byte[]> consumer = KafkaConsumers.create(settings);
+      metrics.registry().bindKafkaConsumer(consumer);
+      Effect traced = TracedEffect.of(effect, settings.group());
       PartitionProcessor processor =
-          new PartitionProcessor(pool, settings, effect, metrics, Instance.id());
+          new PartitionProcessor(pool, settings, traced, metrics, Instance.id());
       loop =
           new PollLoop(
               settings,
               consumer,
               processor,
-              new Replayer(pool, settings, effect, processor, metrics),
+              new Replayer(pool, settings, traced, processor, metrics),
               metrics);
       startRetention();
       Thread t = new Thread(this::runLoop, "txoutbox-consumer-poll");
@@ -360,5 +364,6 @@ public final class InboxConsumer {
       pool.close();
       pool = null;
     }
+    metrics.registry().close();
   }
 }

@@ -98,7 +98,7 @@ class InboxTransactionTest {
     String metrics = get(http, port, "/metrics").body();
     assertThat(metrics)
         .contains("txoutbox_consumer_messages_applied_total 90")
-        .contains("txoutbox_consumer_lag{topic=\"batch-apply\",partition=\"0\"} 0")
+        .contains("txoutbox_consumer_lag{partition=\"0\",topic=\"batch-apply\"} 0")
         .contains("txoutbox_consumer_transaction_seconds_count")
         .contains("txoutbox_consumer_batch_size_bucket");
   }

@@ -93,6 +93,7 @@ public final class Relay implements AutoCloseable {
     this.dataSource = dataSource;
     this.admin = Admin.create(config.adminProperties());
     this.metrics = new RelayMetrics(new Metrics());
+    metrics.registry().bindPool(dataSource);
     this.lease =
         new Lease(
             dataSource,
@@ -287,6 +288,7 @@ public final class Relay implements AutoCloseable {
       }
     }
     dataSource.close();
+    metrics.registry().close();
     log.info("relay {} instance {} stopped", config.relayName(), config.instanceId());
   }
 

@@ -11,6 +11,7 @@ import io.txoutbox.runtime.ExitCode;
 import io.txoutbox.runtime.Failure;
 import io.txoutbox.runtime.Instance;
 import io.txoutbox.runtime.Signals;
+import io.txoutbox.runtime.Tracing;
 import java.time.Duration;
 import java.util.Arrays;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -74,6 +75,7 @@ public final class RelayMain {
       throw new ConfigException("kafka.*", e.getMessage());
     }
     CrashHook crashHook = CrashHook.fromEnvironment(System.getenv());
+    Tracing.install("outbox-relay");
     log.info("outbox-relay {} starting with {}", Instance.id(), config.describe());
     if (crashHook.armed()) {
       log.warn("crash test hook {} is set: this process will halt on purpose", CrashHook.ENV);

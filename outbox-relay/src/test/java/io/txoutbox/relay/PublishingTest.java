@@ -274,7 +274,7 @@ class PublishingTest {
   private static long metric(String text, String name) {
     return text.lines()
         .filter(l -> l.startsWith(name + " "))
-        .mapToLong(l -> Long.parseLong(l.substring(name.length() + 1).trim()))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(name.length() + 1).trim()))
         .findFirst()
         .orElse(0);
   }

@@ -1,246 +1,222 @@
 package io.txoutbox.runtime;
 
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleConsumer;
 import java.util.function.DoubleSupplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
 
 /**
- * A minimal metrics registry rendered in the Prometheus text exposition format. Counters and
- * histograms are lock-free; gauges are read when scraped. Thread-safe.
+ * The daemons' metrics: a Micrometer {@link PrometheusMeterRegistry} rendered in the Prometheus
+ * text exposition format, with the JVM (memory, GC, threads, classes) and the process (CPU, open
+ * files, uptime) bound at construction, and the connection pool and the Kafka clients bound by the
+ * daemons. Thread-safe.
  *
- * <p>Names are given without the {@code txoutbox_} prefix, which {@link #render()} adds.
+ * <p>The txoutbox metrics are registered with the names the Prometheus text shows, given without
+ * the {@code txoutbox_} prefix, which this class adds: {@code counter("relay_batches_total")} is
+ * {@code txoutbox_relay_batches_total}.
  */
-public final class Metrics {
+public final class Metrics implements AutoCloseable {
+  private static final String PREFIX = "txoutbox_";
   private static final double[] LATENCY_BUCKETS = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
   };
   private static final double[] SIZE_BUCKETS = {1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000};
 
-  private final Map<String, Metric> metrics = new ConcurrentSkipListMap<>();
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  /** A registry with the JVM and process metrics bound. */
+  public Metrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    closeables.add(gc);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+  }
+
+  /** The Micrometer registry, for binders of libraries. */
+  public MeterRegistry registry() {
+    return registry;
+  }
 
   /** A monotonically increasing count. Returns the same counter for the same name and labels. */
   public Counter counter(String name, String help, String... labels) {
-    return (Counter)
-        metrics.computeIfAbsent(id(name, labels), k -> new Counter(name, help, labels));
+    return new Counter(
+        io.micrometer.core.instrument.Counter.builder(PREFIX + name)
+            .description(help)
+            .tags(labels(labels))
+            .register(registry));
   }
 
-  /** A value read at scrape time. */
-  public void gauge(String name, String help, DoubleSupplier value, String... labels) {
-    metrics.put(id(name, labels), new Gauge(name, help, labels, value));
+  /**
+   * A value read at scrape time; registering the same name and labels again keeps the first.
+   *
+   * @return the gauge, to {@link Gauge#remove() remove} when what it measures is gone
+   */
+  public Gauge gauge(String name, String help, DoubleSupplier value, String... labels) {
+    io.micrometer.core.instrument.Gauge g =
+        io.micrometer.core.instrument.Gauge.builder(PREFIX + name, value::getAsDouble)
+            .description(help)
+            .tags(labels(labels))
+            .strongReference(true)
+            .register(registry);
+    return () -> registry.remove(g);
   }
 
-  /** A histogram of durations in seconds. */
+  /**
+   * A histogram of durations in seconds (a Micrometer timer, which keeps nanoseconds: a summary
+   * rounds each value up to a whole number before bucketing).
+   */
   public Histogram latency(String name, String help, String... labels) {
-    return (Histogram)
-        metrics.computeIfAbsent(
-            id(name, labels), k -> new Histogram(name, help, labels, LATENCY_BUCKETS));
-  }
-
-  /** A histogram of sizes (records per batch and the like). */
-  public Histogram sizes(String name, String help, String... labels) {
-    return (Histogram)
-        metrics.computeIfAbsent(
-            id(name, labels), k -> new Histogram(name, help, labels, SIZE_BUCKETS));
-  }
-
-  /** All metrics in Prometheus text format 0.0.4. */
-  public String render() {
-    StringBuilder sb = new StringBuilder(4096);
-    String lastName = null;
-    for (Metric m : metrics.values()) {
-      String full = "txoutbox_" + m.name;
-      if (!full.equals(lastName)) {
-        sb.append("# HELP ").append(full).append(' ').append(m.help).append('\n');
-        sb.append("# TYPE ").append(full).append(' ').append(m.type()).append('\n');
-        lastName = full;
-      }
-      m.render(full, sb);
+    Duration[] slos = new Duration[LATENCY_BUCKETS.length];
+    for (int i = 0; i < slos.length; i++) {
+      slos[i] = Duration.ofNanos(Math.round(LATENCY_BUCKETS[i] * 1e9));
     }
-    return sb.toString();
+    Timer timer =
+        Timer.builder(PREFIX + name)
+            .description(help)
+            .tags(labels(labels))
+            .serviceLevelObjectives(slos)
+            .minimumExpectedValue(slos[0])
+            .maximumExpectedValue(slos[slos.length - 1])
+            .register(registry);
+    return new Histogram(seconds -> timer.record(Math.round(seconds * 1e9), TimeUnit.NANOSECONDS));
   }
 
-  private static String id(String name, String[] labels) {
+  /** A histogram of sizes (records per batch and the like: whole numbers). */
+  public Histogram sizes(String name, String help, String... labels) {
+    DistributionSummary summary =
+        DistributionSummary.builder(PREFIX + name)
+            .description(help)
+            .tags(labels(labels))
+            .serviceLevelObjectives(SIZE_BUCKETS)
+            .minimumExpectedValue(SIZE_BUCKETS[0])
+            .maximumExpectedValue(SIZE_BUCKETS[SIZE_BUCKETS.length - 1])
+            .register(registry);
+    return new Histogram(summary::record);
+  }
+
+  /** Binds the pool's metrics ({@code hikaricp_*}, tag {@code pool}); once per pool. */
+  public void bindPool(HikariDataSource pool) {
+    pool.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
+  }
+
+  /**
+   * Binds a producer's own metrics ({@code kafka_producer_*}).
+   *
+   * @return closing it unbinds them; close it with the producer
+   */
+  public AutoCloseable bindKafkaProducer(Producer<?, ?> producer) {
+    KafkaClientMetrics m = new KafkaClientMetrics(producer);
+    m.bindTo(registry);
+    return m;
+  }
+
+  /** Binds a consumer's own metrics ({@code kafka_consumer_*}) until {@link #close()}. */
+  public void bindKafkaConsumer(Consumer<?, ?> consumer) {
+    KafkaClientMetrics m = new KafkaClientMetrics(consumer);
+    m.bindTo(registry);
+    synchronized (closeables) {
+      closeables.add(m);
+    }
+  }
+
+  /** All metrics in the Prometheus text format 0.0.4. */
+  public String render() {
+    return registry.scrape();
+  }
+
+  /** Unbinds the JVM's GC listener and the Kafka clients, and closes the registry. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (closeables) {
+      for (AutoCloseable c : closeables) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          // a binder that cannot be closed holds nothing the process still needs
+        }
+      }
+      closeables.clear();
+    }
+    registry.close();
+  }
+
+  private static String[] labels(String[] labels) {
     if (labels.length % 2 != 0) {
       throw new IllegalArgumentException("labels come in name/value pairs");
     }
-    return name + '{' + String.join(",", labels) + '}';
+    return labels;
   }
 
-  private static String labelText(String[] labels, String extraName, String extraValue) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < labels.length; i += 2) {
-      sb.append(sb.length() == 0 ? "" : ",")
-          .append(labels[i])
-          .append("=\"")
-          .append(labels[i + 1].replace("\\", "\\\\").replace("\"", "\\\""))
-          .append('"');
-    }
-    if (extraName != null) {
-      sb.append(sb.length() == 0 ? "" : ",")
-          .append(extraName)
-          .append("=\"")
-          .append(extraValue)
-          .append('"');
-    }
-    return sb.length() == 0 ? "" : "{" + sb + "}";
+  /** A registered gauge. */
+  @FunctionalInterface
+  public interface Gauge {
+    /** Removes the gauge: later scrapes leave it out. */
+    void remove();
   }
 
-  private static String num(double v) {
-    if (v == Math.rint(v) && !Double.isInfinite(v) && Math.abs(v) < 1e15) {
-      return Long.toString((long) v);
-    }
-    return String.format(Locale.ROOT, "%s", v);
-  }
+  /** A counter. Thread-safe. */
+  public static final class Counter {
+    private final io.micrometer.core.instrument.Counter counter;
 
-  private abstract static class Metric {
-    final String name;
-    final String help;
-    final String[] labels;
-
-    Metric(String name, String help, String[] labels) {
-      this.name = name;
-      this.help = help;
-      this.labels = labels.clone();
-    }
-
-    abstract String type();
-
-    abstract void render(String full, StringBuilder sb);
-  }
-
-  /** A counter. */
-  public static final class Counter extends Metric {
-    private final LongAdder value = new LongAdder();
-
-    Counter(String name, String help, String[] labels) {
-      super(name, help, labels);
+    Counter(io.micrometer.core.instrument.Counter counter) {
+      this.counter = counter;
     }
 
     public void inc() {
-      value.increment();
+      counter.increment();
     }
 
     public void add(long n) {
-      value.add(n);
+      counter.increment(n);
     }
 
     public long get() {
-      return value.sum();
-    }
-
-    @Override
-    String type() {
-      return "counter";
-    }
-
-    @Override
-    void render(String full, StringBuilder sb) {
-      sb.append(full)
-          .append(labelText(labels, null, null))
-          .append(' ')
-          .append(value.sum())
-          .append('\n');
+      return (long) counter.count();
     }
   }
 
-  private static final class Gauge extends Metric {
-    private final DoubleSupplier value;
+  /** A cumulative histogram with fixed buckets. Thread-safe. */
+  public static final class Histogram {
+    private final DoubleConsumer recorder;
 
-    Gauge(String name, String help, String[] labels, DoubleSupplier value) {
-      super(name, help, labels);
-      this.value = value;
-    }
-
-    @Override
-    String type() {
-      return "gauge";
-    }
-
-    @Override
-    void render(String full, StringBuilder sb) {
-      double v;
-      try {
-        v = value.getAsDouble();
-      } catch (RuntimeException e) {
-        return; // a gauge that cannot be read right now is left out of this scrape
-      }
-      sb.append(full).append(labelText(labels, null, null)).append(' ').append(num(v)).append('\n');
-    }
-  }
-
-  /** A cumulative histogram with fixed buckets. */
-  public static final class Histogram extends Metric {
-    private final double[] bounds;
-    private final AtomicLong[] counts;
-    private final LongAdder count = new LongAdder();
-    private final DoubleAdder sum = new DoubleAdder();
-
-    Histogram(String name, String help, String[] labels, double[] bounds) {
-      super(name, help, labels);
-      this.bounds = bounds;
-      this.counts = new AtomicLong[bounds.length];
-      for (int i = 0; i < bounds.length; i++) {
-        counts[i] = new AtomicLong();
-      }
+    Histogram(DoubleConsumer recorder) {
+      this.recorder = recorder;
     }
 
     /** Records one observation (seconds for latencies). */
     public void observe(double value) {
-      for (int i = 0; i < bounds.length; i++) {
-        if (value <= bounds[i]) {
-          counts[i].incrementAndGet();
-          break;
-        }
-      }
-      count.increment();
-      sum.add(value);
+      recorder.accept(value);
     }
 
     /** Records a duration measured with {@link System#nanoTime()}. */
     public void observeNanos(long nanos) {
       observe(nanos / 1e9);
-    }
-
-    @Override
-    String type() {
-      return "histogram";
-    }
-
-    @Override
-    void render(String full, StringBuilder sb) {
-      long cumulative = 0;
-      for (int i = 0; i < bounds.length; i++) {
-        cumulative += counts[i].get();
-        sb.append(full)
-            .append("_bucket")
-            .append(labelText(labels, "le", num(bounds[i])))
-            .append(' ')
-            .append(cumulative)
-            .append('\n');
-      }
-      long total = count.sum();
-      sb.append(full)
-          .append("_bucket")
-          .append(labelText(labels, "le", "+Inf"))
-          .append(' ')
-          .append(total)
-          .append('\n');
-      sb.append(full)
-          .append("_sum")
-          .append(labelText(labels, null, null))
-          .append(' ')
-          .append(num(sum.sum()))
-          .append('\n');
-      sb.append(full)
-          .append("_count")
-          .append(labelText(labels, null, null))
-          .append(' ')
-          .append(total)
-          .append('\n');
     }
   }
 }

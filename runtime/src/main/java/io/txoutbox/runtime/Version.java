@@ -17,8 +17,14 @@ public record Version(String version, String commit) {
   private static final String RESOURCE = "version.properties";
   private static final String UNKNOWN = "unknown";
 
+  private static final Version CURRENT = load();
+
   /** The version of the running code. */
   public static Version current() {
+    return CURRENT;
+  }
+
+  private static Version load() {
     Properties p = new Properties();
     try (InputStream in = Version.class.getResourceAsStream(RESOURCE)) {
       if (in != null) {

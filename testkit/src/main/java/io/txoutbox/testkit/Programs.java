@@ -146,6 +146,15 @@ public final class Programs {
     return process;
   }
 
+  /** The {@code --http-port} a daemon started here serves health and metrics on. */
+  public int httpPort(JavaProcess daemon) {
+    Integer port = httpPorts.get(daemon.pid());
+    if (port == null) {
+      throw new IllegalArgumentException(daemon + " was not started by these programs");
+    }
+    return port;
+  }
+
   /**
    * Waits until a daemon started here answers 200 on {@code /health/ready}.
    *

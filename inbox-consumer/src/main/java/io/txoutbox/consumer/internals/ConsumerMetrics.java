@@ -15,6 +15,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class ConsumerMetrics {
   private final Metrics registry = new Metrics();
   private final Map<TopicPartition, Long> lag = new ConcurrentHashMap<>();
+  private final Map<TopicPartition, Metrics.Gauge> lagGauges = new ConcurrentHashMap<>();
 
   public final Counter consumed =
       registry.counter("consumer_records_consumed_total", "Records read from Kafka.");
@@ -68,26 +69,26 @@ public final class ConsumerMetrics {
   /** Publishes the lag of a partition (end offset seen minus next offset to apply). */
   public void lag(TopicPartition tp, long value) {
     if (lag.put(tp, Math.max(0, value)) == null) {
-      registry.gauge(
-          "consumer_lag",
-          "Records between the partition's next offset to apply and its end offset.",
-          () -> {
-            Long v = lag.get(tp);
-            if (v == null) {
-              throw new IllegalStateException("not assigned"); // left out of the scrape
-            }
-            return v;
-          },
-          "topic",
-          tp.topic(),
-          "partition",
-          Integer.toString(tp.partition()));
+      lagGauges.put(
+          tp,
+          registry.gauge(
+              "consumer_lag",
+              "Records between the partition's next offset to apply and its end offset.",
+              () -> lag.getOrDefault(tp, 0L),
+              "topic",
+              tp.topic(),
+              "partition",
+              Integer.toString(tp.partition())));
     }
   }
 
-  /** Forgets a partition that is no longer assigned. */
+  /** Forgets a partition that is no longer assigned: its lag leaves the scrape. */
   public void unassigned(TopicPartition tp) {
     lag.remove(tp);
+    Metrics.Gauge g = lagGauges.remove(tp);
+    if (g != null) {
+      g.remove();
+    }
   }
 
   /** The registry, for the HTTP endpoint. */

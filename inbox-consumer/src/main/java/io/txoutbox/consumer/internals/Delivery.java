@@ -1,5 +1,6 @@
 package io.txoutbox.consumer.internals;
 
+import io.opentelemetry.context.Context;
 import io.txoutbox.consumer.InboxMessage;
 import java.nio.charset.CharacterCodingException;
 
@@ -12,6 +13,7 @@ public final class Delivery {
   private final String headersJson;
   private final String problem;
   private String payloadText;
+  private Context traceContext;
   private boolean payloadDecoded;
 
   /**
@@ -61,6 +63,18 @@ public final class Delivery {
       payloadDecoded = true;
     }
     return payloadText;
+  }
+
+  /**
+   * The trace context the message's effect runs in (its process span), or {@link Context#current()}
+   * when no span was started for it.
+   */
+  public Context traceContext() {
+    return traceContext != null ? traceContext : Context.current();
+  }
+
+  void traceContext(Context context) {
+    this.traceContext = context;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.txoutbox.consumer.internals;
 
+import io.opentelemetry.context.Scope;
 import io.txoutbox.consumer.HandlerContext;
 import io.txoutbox.consumer.MessageHandler;
 import io.txoutbox.runtime.ConfigException;
@@ -81,8 +82,10 @@ public final class JavaHandler implements Effect {
   public void applyAll(Connection connection, List<Delivery> deliveries) throws EffectException {
     Context context = new Context(GuardedConnection.wrap(connection), group);
     for (int i = 0; i < deliveries.size(); i++) {
-      try {
-        handler.handle(deliveries.get(i).message(), context);
+      Delivery d = deliveries.get(i);
+      context.trace = d.traceContext();
+      try (Scope scope = context.trace.makeCurrent()) {
+        handler.handle(d.message(), context);
       } catch (Exception | AssertionError | LinkageError e) {
         throw new EffectException(i, e);
       }
@@ -108,6 +111,7 @@ public final class JavaHandler implements Effect {
   private static final class Context implements HandlerContext {
     private final Connection connection;
     private final String group;
+    private io.opentelemetry.context.Context trace;
     private DSLContext dsl;
 
     Context(Connection connection, String group) {
@@ -131,6 +135,11 @@ public final class JavaHandler implements Effect {
     @Override
     public String consumerGroup() {
       return group;
+    }
+
+    @Override
+    public io.opentelemetry.context.Context traceContext() {
+      return trace;
     }
   }
 }

@@ -44,6 +44,18 @@ public record OutboxRow(
     return new ProducerRecord<>(topic, null, utf8(key), value, headers);
   }
 
+  /** The value of the row's {@code headers} entry {@code name}, or null when it has none. */
+  public String header(String name) {
+    if (headerNames != null) {
+      for (int i = 0; i < headerNames.length; i++) {
+        if (headerNames[i].equals(name)) {
+          return headerValues[i];
+        }
+      }
+    }
+    return null;
+  }
+
   /** Whether this row and {@code other} are ordered relative to each other (same topic and key). */
   public boolean sameKeyAs(OutboxRow other) {
     return key != null && key.equals(other.key) && topic.equals(other.topic);

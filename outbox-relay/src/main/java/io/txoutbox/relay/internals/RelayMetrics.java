@@ -2,6 +2,7 @@ package io.txoutbox.relay.internals;
 
 import io.txoutbox.runtime.Metrics;
 import java.util.function.DoubleSupplier;
+import org.apache.kafka.clients.producer.Producer;
 
 /**
  * The relay's metrics, rendered by {@code /metrics} with the {@code txoutbox_} prefix. Backlog
@@ -61,6 +62,15 @@ public final class RelayMetrics {
   /** The registry, for the HTTP endpoint. */
   public Metrics registry() {
     return registry;
+  }
+
+  /**
+   * Binds a producer's own metrics ({@code kafka_producer_*}).
+   *
+   * @return closing it unbinds them: close it with the producer
+   */
+  public AutoCloseable bindProducer(Producer<?, ?> producer) {
+    return registry.bindKafkaProducer(producer);
   }
 
   /** Registers the 0/1 gauge of one role of this instance. */

@@ -1,6 +1,12 @@
 package io.txoutbox.relay.internals;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.txoutbox.runtime.Failure;
+import io.txoutbox.runtime.Tracing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +36,7 @@ public final class TransactionalPublisher implements AutoCloseable {
   private final CheckpointStore checkpoints;
   private final CrashHook crashHook;
   private final RelayMetrics metrics;
+  private final AutoCloseable producerMetrics;
 
   /** The outcome of {@link #publish}. */
   public sealed interface Outcome permits Published, Rejected {}
@@ -63,6 +70,7 @@ public final class TransactionalPublisher implements AutoCloseable {
     this.checkpoints = checkpoints;
     this.crashHook = crashHook;
     this.metrics = metrics;
+    this.producerMetrics = metrics.bindProducer(producer);
   }
 
   /**
@@ -88,6 +96,41 @@ public final class TransactionalPublisher implements AutoCloseable {
    *     the abort fails
    */
   public Outcome publish(
+      List<OutboxRow> rows, Checkpoint checkpoint, BooleanSupplier keepCommitting) {
+    // One span per Kafka transaction, linked to the trace context each row carries (its
+    // traceparent header): the batch belongs to many traces, so none is its parent.
+    SpanBuilder builder =
+        Tracing.tracer()
+            .spanBuilder("publish")
+            .setSpanKind(SpanKind.PRODUCER)
+            .setNoParent()
+            .setAttribute("messaging.system", "kafka")
+            .setAttribute("messaging.operation.type", "send")
+            .setAttribute("messaging.operation.name", "publish")
+            .setAttribute("messaging.batch.message_count", rows.size());
+    for (OutboxRow row : rows) {
+      SpanContext context = Tracing.spanContextFrom(row::header);
+      if (context.isValid()) {
+        builder.addLink(context);
+      }
+    }
+    Span span = builder.startSpan();
+    try {
+      Outcome outcome = publishInTransaction(rows, checkpoint, keepCommitting);
+      if (outcome instanceof Rejected r) {
+        span.setStatus(StatusCode.ERROR, "aborted: " + r.error());
+      }
+      return outcome;
+    } catch (RuntimeException e) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR, e.toString());
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private Outcome publishInTransaction(
       List<OutboxRow> rows, Checkpoint checkpoint, BooleanSupplier keepCommitting) {
     producer.beginTransaction();
     List<Future<RecordMetadata>> futures = new ArrayList<>(rows.size());
@@ -167,6 +210,11 @@ public final class TransactionalPublisher implements AutoCloseable {
 
   /** Closes the producer, waiting up to {@code timeout} for in-flight requests. */
   public void close(Duration timeout) {
+    try {
+      producerMetrics.close();
+    } catch (Exception e) {
+      log.debug("unbinding the producer's metrics failed: {}", e.toString());
+    }
     try {
       producer.close(timeout);
     } catch (RuntimeException e) {
