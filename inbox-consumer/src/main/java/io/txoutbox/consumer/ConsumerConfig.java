@@ -9,8 +9,10 @@ import io.txoutbox.runtime.ConfigException;
 import io.txoutbox.runtime.ConfigKey;
 import io.txoutbox.runtime.ConfigType;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 /**
  * Every option of the inbox-consumer daemon: the one place that defines name, type, default and
@@ -28,6 +30,9 @@ public final class ConsumerConfig {
 
   /** {@code --handler-sql}: SQL run for each new message. */
   public static final String HANDLER_SQL = "handler-sql";
+
+  /** {@code --handler-sql-batch}: SQL run once per batch over the relation new_messages. */
+  public static final String HANDLER_SQL_BATCH = "handler-sql-batch";
 
   /** {@code --handler-class}: a {@link MessageHandler} implementation. */
   public static final String HANDLER_CLASS = "handler-class";
@@ -62,7 +67,16 @@ public final class ConsumerConfig {
                 ConfigType.STRING,
                 null,
                 "SQL run once per new message in the inbox transaction, with named parameters"
-                    + " :message_id :topic :partition :offset :key :payload :headers"))
+                    + " :message_id :topic :partition :offset :key :payload (text) :payload_bytes (bytea)"
+                    + " :headers"))
+        .define(
+            ConfigKey.optional(
+                HANDLER_SQL_BATCH,
+                ConfigType.STRING,
+                null,
+                "SQL run once per batch in the inbox transaction over the relation new_messages"
+                    + " (the batch's new messages: message_id topic partition offset key payload"
+                    + " payload_bytes headers, and ord, their order)"))
         .define(
             ConfigKey.optional(
                 HANDLER_CLASS,
@@ -165,9 +179,14 @@ public final class ConsumerConfig {
    * @throws ConfigException naming the offending key
    */
   public static ConsumerSettings settings(Config config) {
-    if (config.has(HANDLER_SQL) && config.has(HANDLER_CLASS)) {
+    List<String> handlers =
+        Stream.of(HANDLER_SQL, HANDLER_SQL_BATCH, HANDLER_CLASS).filter(config::has).toList();
+    if (handlers.size() > 1) {
       throw new ConfigException(
-          HANDLER_SQL, "cannot be combined with --" + HANDLER_CLASS + "; give one of the two");
+          handlers.get(0),
+          "cannot be combined with --"
+              + String.join(" or --", handlers.subList(1, handlers.size()))
+              + "; give one handler");
     }
     FailurePolicy onFailure =
         switch (config.string(ON_FAILURE).trim().toLowerCase(Locale.ROOT)) {
@@ -209,6 +228,7 @@ public final class ConsumerConfig {
         config.list(TOPICS),
         config.string("kafka-bootstrap"),
         config.string(HANDLER_SQL),
+        config.string(HANDLER_SQL_BATCH),
         config.string(HANDLER_CLASS),
         onFailure,
         maxAttempts,

@@ -11,6 +11,7 @@ import io.txoutbox.consumer.internals.KafkaConsumers;
 import io.txoutbox.consumer.internals.PartitionProcessor;
 import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.consumer.internals.Retention;
+import io.txoutbox.consumer.internals.SqlBatchHandler;
 import io.txoutbox.consumer.internals.SqlHandler;
 import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
@@ -206,6 +207,9 @@ public final class InboxConsumer {
     if (settings.handlerSql() != null) {
       return SqlHandler.compile(settings.handlerSql(), ConsumerConfig.HANDLER_SQL);
     }
+    if (settings.handlerSqlBatch() != null) {
+      return SqlBatchHandler.compile(settings.handlerSqlBatch(), ConsumerConfig.HANDLER_SQL_BATCH);
+    }
     if (settings.handlerClass() != null) {
       return JavaHandler.load(
           settings.handlerClass(), settings.group(), ConsumerConfig.HANDLER_CLASS);
@@ -219,24 +223,37 @@ public final class InboxConsumer {
    * @throws ConfigException when PostgreSQL rejects the statement (exit 2)
    */
   private boolean validateEffect() throws Exception {
-    if (!(effect instanceof SqlHandler handler)) {
+    String key;
+    SqlValidation validation;
+    if (effect instanceof SqlHandler handler) {
+      key = ConsumerConfig.HANDLER_SQL;
+      validation = handler::validate;
+    } else if (effect instanceof SqlBatchHandler handler) {
+      key = ConsumerConfig.HANDLER_SQL_BATCH;
+      validation = handler::validate;
+    } else {
       return true;
     }
     return retryTransient(
-        "--handler-sql validation",
+        "--" + key + " validation",
         () -> {
           try (Connection c = pool.getConnection()) {
-            handler.validate(c);
+            validation.validate(c);
           } catch (SQLException e) {
             // A rejection by PostgreSQL carries a SQLSTATE; without one the connection failed.
             if (Errors.classify(e) == Failure.ABORTABLE && e.getSQLState() != null) {
               throw new ConfigException(
-                  ConsumerConfig.HANDLER_SQL,
+                  key,
                   "rejected by PostgreSQL (SQLSTATE " + e.getSQLState() + "): " + e.getMessage());
             }
             throw e;
           }
         });
+  }
+
+  /** PostgreSQL's check of a SQL handler on a connection. */
+  private interface SqlValidation {
+    void validate(Connection c) throws SQLException;
   }
 
   /** Session settings that bound how long a paused or hung consumer can hold locks. */

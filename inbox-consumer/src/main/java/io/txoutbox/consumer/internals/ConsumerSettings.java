@@ -12,6 +12,7 @@ import java.util.Properties;
  * @param topics topics to subscribe to
  * @param bootstrap Kafka bootstrap servers
  * @param handlerSql the SQL handler, or null
+ * @param handlerSqlBatch the set-based SQL handler, or null
  * @param handlerClass the Java handler's class name, or null (neither: store-only)
  * @param onFailure what to do with a message whose effect keeps failing
  * @param maxAttempts tries before parking (park policy)
@@ -34,6 +35,7 @@ public record ConsumerSettings(
     List<String> topics,
     String bootstrap,
     String handlerSql,
+    String handlerSqlBatch,
     String handlerClass,
     FailurePolicy onFailure,
     int maxAttempts,
@@ -60,7 +62,7 @@ public record ConsumerSettings(
 
   /** Whether no handler is configured: messages are stored for the application. */
   public boolean storeOnly() {
-    return handlerSql == null && handlerClass == null;
+    return handlerSql == null && handlerSqlBatch == null && handlerClass == null;
   }
 
   /** What happens to a message whose effect fails after the retries. */
