@@ -39,6 +39,7 @@ class BinaryPayloadTest {
     stack = new Stack("ic_binary", LocalKafka.shared()).migrated();
     stack.kafka.createTopic(TOPIC, 2);
     stack.sql("CREATE TABLE bin_effects (message_id text PRIMARY KEY, body bytea)");
+    stack.sql("CREATE TABLE bin_batch_effects (message_id text PRIMARY KEY, body bytea)");
     stack.sql("CREATE TABLE text_effects (message_id text PRIMARY KEY, body text)");
 
     Random random = new Random(14);
@@ -116,9 +117,13 @@ class BinaryPayloadTest {
             stack.queryLong(
                 "SELECT count(*) FROM txoutbox.inbox_parked WHERE consumer_group = 'g-bytes'"))
         .isZero();
+    assertBodies("bin_effects");
+  }
+
+  private void assertBodies(String table) throws SQLException {
     try (Connection c = stack.dataSource().getConnection();
         PreparedStatement ps =
-            c.prepareStatement("SELECT body FROM bin_effects WHERE message_id = ?")) {
+            c.prepareStatement("SELECT body FROM " + table + " WHERE message_id = ?")) {
       for (Map.Entry<String, byte[]> e : sent.entrySet()) {
         ps.setString(1, e.getKey());
         try (ResultSet rs = ps.executeQuery()) {
@@ -127,6 +132,24 @@ class BinaryPayloadTest {
         }
       }
     }
+  }
+
+  @Test
+  void batchHandlerUsingPayloadBytesAppliesEveryValueByteForByte() throws Exception {
+    stack.startInProcess(
+        with(
+            stack.baseArgs("g-batch-bytes", TOPIC),
+            "--handler-sql-batch",
+            "INSERT INTO bin_batch_effects SELECT message_id, payload_bytes FROM new_messages"));
+
+    await("every binary message applied")
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> stack.queryLong("SELECT count(*) FROM bin_batch_effects") == sent.size());
+    assertThat(
+            stack.queryLong(
+                "SELECT count(*) FROM txoutbox.inbox_parked WHERE consumer_group = 'g-batch-bytes'"))
+        .isZero();
+    assertBodies("bin_batch_effects");
   }
 
   @Test
