@@ -37,6 +37,12 @@ public final class ConsumerConfig {
   /** {@code --handler-class}: a {@link MessageHandler} implementation. */
   public static final String HANDLER_CLASS = "handler-class";
 
+  /** {@code --lanes}: key-parallel lanes per partition. */
+  public static final String LANES = "lanes";
+
+  /** The most lanes: each takes a thread and a database connection. */
+  static final int MAX_LANES = 256;
+
   static final String ON_FAILURE = "on-failure";
   static final String MAX_ATTEMPTS = "max-attempts";
   static final String RETRY_BACKOFF = "retry-backoff";
@@ -84,6 +90,14 @@ public final class ConsumerConfig {
                 null,
                 "class implementing io.txoutbox.consumer.MessageHandler (public no-arg"
                     + " constructor), called in the inbox transaction"))
+        .define(
+            ConfigKey.optional(
+                LANES,
+                ConfigType.INT,
+                "1",
+                "key-parallel lanes per partition: a partition's messages are applied by this many"
+                    + " threads, each with its own transactions and database connection, split by"
+                    + " key hash; per-key order and exactly-once effects hold"))
         .define(
             ConfigKey.optional(
                 ON_FAILURE,
@@ -205,6 +219,10 @@ public final class ConsumerConfig {
                   AUTO_OFFSET_RESET,
                   "expected earliest or latest, got '" + config.string(AUTO_OFFSET_RESET) + "'");
         };
+    int lanes = atLeast(config, LANES, 1);
+    if (lanes > MAX_LANES) {
+      throw new ConfigException(LANES, "must be at most " + MAX_LANES + ", got " + lanes);
+    }
     int maxAttempts = atLeast(config, MAX_ATTEMPTS, 1);
     int maxPollRecords = atLeast(config, MAX_POLL_RECORDS, 1);
     int retentionBatch = atLeast(config, RETENTION_BATCH_SIZE, 1);
@@ -230,6 +248,7 @@ public final class ConsumerConfig {
         config.string(HANDLER_SQL),
         config.string(HANDLER_SQL_BATCH),
         config.string(HANDLER_CLASS),
+        lanes,
         onFailure,
         maxAttempts,
         backoff,

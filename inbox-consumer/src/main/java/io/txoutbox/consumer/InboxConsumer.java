@@ -8,6 +8,7 @@ import io.txoutbox.consumer.internals.Errors;
 import io.txoutbox.consumer.internals.FatalException;
 import io.txoutbox.consumer.internals.JavaHandler;
 import io.txoutbox.consumer.internals.KafkaConsumers;
+import io.txoutbox.consumer.internals.Lanes;
 import io.txoutbox.consumer.internals.PartitionProcessor;
 import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.consumer.internals.Retention;
@@ -60,6 +61,7 @@ public final class InboxConsumer {
 
   private HikariDataSource pool;
   private Effect effect;
+  private Lanes lanes;
   private HttpEndpoint http;
   private ScheduledExecutorService retention;
   private volatile PollLoop loop;
@@ -90,7 +92,7 @@ public final class InboxConsumer {
           Database.pool(
               config,
               "txoutbox-consumer",
-              3,
+              3 + (settings.lanes() > 1 ? settings.lanes() : 0),
               "txoutbox-consumer " + settings.group(),
               sessionSettings());
       if (!retryTransient("schema check", () -> Cli.ensureSchema(pool, config.bool("migrate")))) {
@@ -108,8 +110,11 @@ public final class InboxConsumer {
         http = new HttpEndpoint(port, this::live, this::ready, metrics.registry());
       }
       KafkaConsumer<byte[], byte[]> consumer = KafkaConsumers.create(settings);
+      if (settings.lanes() > 1) {
+        lanes = new Lanes(settings.lanes());
+      }
       PartitionProcessor processor =
-          new PartitionProcessor(pool, settings, effect, metrics, Instance.id());
+          new PartitionProcessor(pool, settings, effect, metrics, Instance.id(), lanes);
       loop =
           new PollLoop(
               settings,
@@ -366,6 +371,10 @@ public final class InboxConsumer {
     if (http != null) {
       http.close();
       http = null;
+    }
+    if (lanes != null) {
+      lanes.close();
+      lanes = null;
     }
     if (effect != null) {
       effect.close();

@@ -14,6 +14,7 @@ import java.util.Properties;
  * @param handlerSql the SQL handler, or null
  * @param handlerSqlBatch the set-based SQL handler, or null
  * @param handlerClass the Java handler's class name, or null (neither: store-only)
+ * @param lanes key-parallel lanes per partition (1: one message after another)
  * @param onFailure what to do with a message whose effect keeps failing
  * @param maxAttempts tries before parking (park policy)
  * @param retryBackoff first retry delay
@@ -37,6 +38,7 @@ public record ConsumerSettings(
     String handlerSql,
     String handlerSqlBatch,
     String handlerClass,
+    int lanes,
     FailurePolicy onFailure,
     int maxAttempts,
     Duration retryBackoff,

@@ -67,14 +67,21 @@ public final class PartitionProcessor {
   private final OffsetStore offsets;
   private final RecordDecoder decoder;
   private final ConsumerMetrics metrics;
+  private final Lanes lanes;
 
+  /**
+   * @param lanes the lanes of {@code --lanes N > 1}, or null to apply each partition's messages one
+   *     after another
+   */
   public PartitionProcessor(
       DataSource dataSource,
       ConsumerSettings settings,
       Effect effect,
       ConsumerMetrics metrics,
-      String owner) {
+      String owner,
+      Lanes lanes) {
     this.dataSource = dataSource;
+    this.lanes = lanes;
     this.settings = settings;
     this.offsets = new OffsetStore(settings.group(), owner);
     this.transaction =
@@ -120,6 +127,14 @@ public final class PartitionProcessor {
       w.headAttempts = 0;
     }
     Attempt a = new Attempt(w);
+    if (lanes != null && w.headOffset == null) {
+      Result r = inLanes(a);
+      if (r != null) {
+        return r;
+      }
+      // A message failed in a lane: run the batch as one sequential transaction (what the lanes
+      // committed is deduped there), which isolates the failing message.
+    }
     // At most: the batch, the batch message by message, the message before the failing one,
     // parking the failing one.
     for (int round = 0; round < 4; round++) {
@@ -165,9 +180,26 @@ public final class PartitionProcessor {
     return retryLater(w, a.committedEnd);
   }
 
-  /** Whether {@link #processTogether} may take the partition: records due, no failing head. */
+  /**
+   * Whether {@link #processTogether} may take the partition: records due, no failing head, no lanes
+   * (with lanes each partition's batch runs in lane transactions of its own).
+   */
   public boolean joinable(PartitionWork w, long nowNanos) {
-    return w.ready(nowNanos) && w.headOffset == null;
+    return lanes == null && w.ready(nowNanos) && w.headOffset == null;
+  }
+
+  /** Applies the batch over the lanes; null when a message failed (the caller goes sequential). */
+  private Result inLanes(Attempt a) {
+    PartitionWork w = a.w;
+    Outcome o = lanes.apply(transaction, w, decode(a.records), a.end(), a.hw);
+    if (o instanceof Outcome.Committed c) {
+      committed(w, a.records.size(), a.end(), a.hw, c);
+      return new Result(Status.COMMITTED, a.end(), null);
+    }
+    if (o instanceof Outcome.Fenced) {
+      return fenced(w, null);
+    }
+    return escalate(cause(o), null);
   }
 
   /**
@@ -224,7 +256,7 @@ public final class PartitionProcessor {
     }
 
     Batch batch() {
-      return new Batch(w.partition, w.stored, end(), hw, decode(records), forced, oneByOne);
+      return new Batch(w.partition, w.stored, end(), hw, decode(records), forced, oneByOne, false);
     }
 
     Outcome run() {
@@ -266,7 +298,8 @@ public final class PartitionProcessor {
                 a.hw,
                 decode(a.records.subList(0, index)),
                 Map.of(),
-                true));
+                true,
+                false));
     if (p instanceof Outcome.Committed c) {
       committed(w, index, prefixEnd, a.hw, c);
       a.committedEnd = prefixEnd;

@@ -34,6 +34,11 @@ public final class PartitionWork {
   /** Offset of a message that failed and waits for its retry, or null. */
   Long headOffset;
 
+  /**
+   * Whether this consumer wrote itself as the partition's owner since it was positioned (lanes).
+   */
+  boolean claimed;
+
   int headAttempts;
   long retryAtNanos;
   boolean blocked;
@@ -79,7 +84,14 @@ public final class PartitionWork {
     headOffset = null;
     headAttempts = 0;
     blocked = false;
+    claimed = false;
     backoff.reset();
+  }
+
+  /** Records that this consumer claimed the partition, stored at {@code offset} ({@link Lanes}). */
+  void claimed(long offset) {
+    stored = offset;
+    claimed = true;
   }
 
   /** Whether the stored offset was read and the consumer positioned on it. */
@@ -95,6 +107,7 @@ public final class PartitionWork {
     stored = storedOffset;
     expectedNext = storedOffset == null ? -1 : storedOffset;
     storedHighWatermark = null;
+    claimed = false;
     positioned = true;
   }
 
