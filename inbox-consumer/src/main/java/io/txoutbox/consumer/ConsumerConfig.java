@@ -176,15 +176,16 @@ public final class ConsumerConfig {
                 DB_LOCK_TIMEOUT,
                 ConfigType.DURATION,
                 "5s",
-                "lock_timeout of the consumer's sessions: a lock wait longer than this is"
-                    + " retried"))
+                "lock_timeout of each of the consumer's transactions (SET LOCAL, so it holds behind"
+                    + " a transaction pooler): a lock wait longer than this is retried"))
         .define(
             ConfigKey.optional(
                 DB_IDLE_IN_TRANSACTION_TIMEOUT,
                 ConfigType.DURATION,
                 "30s",
-                "idle_in_transaction_session_timeout of the consumer's sessions: a paused or"
-                    + " hung consumer loses its transaction and locks after this"));
+                "idle_in_transaction_session_timeout of each of the consumer's transactions (SET"
+                    + " LOCAL): a paused or hung consumer loses its transaction and locks after"
+                    + " this"));
   }
 
   /**

@@ -14,6 +14,7 @@ import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.consumer.internals.Retention;
 import io.txoutbox.consumer.internals.SqlBatchHandler;
 import io.txoutbox.consumer.internals.SqlHandler;
+import io.txoutbox.consumer.internals.TransactionSettings;
 import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
 import io.txoutbox.runtime.Config;
@@ -32,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +62,7 @@ public final class InboxConsumer {
   private final CountDownLatch terminated = new CountDownLatch(1);
 
   private HikariDataSource pool;
+  private DataSource db;
   private Effect effect;
   private Lanes lanes;
   private HttpEndpoint http;
@@ -93,8 +96,11 @@ public final class InboxConsumer {
               config,
               "txoutbox-consumer",
               3 + (settings.lanes() > 1 ? settings.lanes() : 0),
-              "txoutbox-consumer " + settings.group(),
-              sessionSettings());
+              "txoutbox-consumer " + settings.group());
+      // Per transaction, not per session: a pooler in transaction mode would not keep the latter.
+      db =
+          new TransactionSettings(
+              pool, settings.lockTimeout(), settings.idleInTransactionTimeout());
       if (!retryTransient("schema check", () -> Cli.ensureSchema(pool, config.bool("migrate")))) {
         return;
       }
@@ -114,13 +120,13 @@ public final class InboxConsumer {
         lanes = new Lanes(settings.lanes());
       }
       PartitionProcessor processor =
-          new PartitionProcessor(pool, settings, effect, metrics, Instance.id(), lanes);
+          new PartitionProcessor(db, settings, effect, metrics, Instance.id(), lanes);
       loop =
           new PollLoop(
               settings,
               consumer,
               processor,
-              new Replayer(pool, settings, effect, processor, metrics),
+              new Replayer(db, settings, effect, processor, metrics),
               metrics);
       startRetention();
       Thread t = new Thread(this::runLoop, "txoutbox-consumer-poll");
@@ -261,22 +267,13 @@ public final class InboxConsumer {
     void validate(Connection c) throws SQLException;
   }
 
-  /** Session settings that bound how long a paused or hung consumer can hold locks. */
-  private String sessionSettings() {
-    return "SELECT set_config('lock_timeout', '"
-        + settings.lockTimeout().toMillis()
-        + "ms', false), set_config('idle_in_transaction_session_timeout', '"
-        + settings.idleInTransactionTimeout().toMillis()
-        + "ms', false)";
-  }
-
   private void startRetention() {
     if (settings.retentionInterval().isZero()) {
       return;
     }
     Retention job =
         new Retention(
-            pool, settings.group(), settings.retention(), settings.retentionBatchSize(), metrics);
+            db, settings.group(), settings.retention(), settings.retentionBatchSize(), metrics);
     retention =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
