@@ -47,7 +47,7 @@ class BatchHandlerTest {
 
   @Test
   void appliesEachNewMessageOnceThroughOneStatementPerBatchWithTheOrderColumn() throws Exception {
-    String topic = "batch-apply";
+    String topic = "batch-handler-apply";
     stack.kafka.createTopic(topic, 2);
     stack.sql(
         "CREATE TABLE batch_effects (message_id text PRIMARY KEY, k text, seq int, ord bigint,"
@@ -104,7 +104,7 @@ class BatchHandlerTest {
 
   @Test
   void aFailingMessageFallsBackToOneByOneAndIsParkedAloneWhileTheRestIsApplied() throws Exception {
-    String topic = "batch-poison";
+    String topic = "batch-handler-poison";
     stack.kafka.createTopic(topic, 1);
     stack.sql(
         "CREATE TABLE poison_effects (message_id text PRIMARY KEY, k text,"

@@ -50,10 +50,13 @@ public final class Benchmark {
           + " FROM (SELECT CAST(split_part(key, '-', 2) AS int) AS id, count(*) AS n,"
           + " max(message_id) AS m FROM new_messages GROUP BY 1) c WHERE a.id = c.id";
 
-  /** Messages of the lanes runs (one partition, a 2 ms handler: 1 lane needs about 10 s). */
-  private static final int LANE_MESSAGES = 5000;
+  /** Messages of the lanes runs (one partition, a 2 ms handler: 1 lane needs about 20 s). */
+  private static final int LANE_MESSAGES = 10000;
 
   private static final int[] LANES = {1, 4, 16};
+
+  /** --max-poll-records of the lanes runs (all of them). */
+  private static final int LANE_BATCH = 2000;
 
   private static final String E2E_HANDLER =
       "INSERT INTO bench_effects (message_id, written_at)"
@@ -447,7 +450,10 @@ public final class Benchmark {
               "--handler-class",
               SleepingHandler.CLASS_NAME,
               "--lanes",
-              Integer.toString(lanes));
+              Integer.toString(lanes),
+              // A batch waits for its slowest lane: larger batches even the lanes out.
+              "--max-poll-records",
+              Integer.toString(LANE_BATCH));
       record("consumer 2 ms Java handler, 1 partition, lanes=" + lanes + " (msg/s)", rate);
       if (lanes == 1) {
         one = rate;
