@@ -92,16 +92,24 @@ class CrashRecoveryTest {
 
   @Test
   void twoConsumersKeepExactlyOnceAndKeyOrderWhileOneJoinsAndTheOtherIsKilled() throws Exception {
-    String topic = "crash-rebalance";
-    String group = "g-rebalance";
+    rebalance("crash-rebalance", "g-rebalance");
+  }
+
+  @Test
+  void twoConsumersWithFourLanesKeepExactlyOnceAndKeyOrderWhileOneJoinsAndTheOtherIsKilled()
+      throws Exception {
+    rebalance("crash-rebalance-lanes", "g-rebalance-lanes", "--lanes", "4");
+  }
+
+  private void rebalance(String topic, String group, String... extra) throws Exception {
     stack.kafka.createTopic(topic, 6);
     stack.sql("TRUNCATE effects");
-    List<String> args = args(group, topic, 0.002);
-    JavaProcess a = stack.startProcess("consumer-a", args);
+    List<String> args = with(args(group, topic, 0.002), extra);
+    JavaProcess a = stack.startProcess(topic + "-a", args);
     Thread producer = stack.sendSequencedInBackground(topic, 12, 1200, 40, Duration.ofMillis(250));
 
     await().atMost(Duration.ofSeconds(30)).until(() -> effectsOf(topic) >= 100);
-    JavaProcess b = stack.startProcess("consumer-b", args);
+    JavaProcess b = stack.startProcess(topic + "-b", args);
     await("both consumers own partitions after the rebalance")
         .atMost(Duration.ofSeconds(60))
         .until(() -> stack.ownedBy(group, a) > 0 && stack.ownedBy(group, b) > 0);
