@@ -9,8 +9,10 @@ import io.txoutbox.runtime.ConfigException;
 import io.txoutbox.runtime.ConfigKey;
 import io.txoutbox.runtime.ConfigType;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 /**
  * Every option of the inbox-consumer daemon: the one place that defines name, type, default and
@@ -29,8 +31,17 @@ public final class ConsumerConfig {
   /** {@code --handler-sql}: SQL run for each new message. */
   public static final String HANDLER_SQL = "handler-sql";
 
+  /** {@code --handler-sql-batch}: SQL run once per batch over the relation new_messages. */
+  public static final String HANDLER_SQL_BATCH = "handler-sql-batch";
+
   /** {@code --handler-class}: a {@link MessageHandler} implementation. */
   public static final String HANDLER_CLASS = "handler-class";
+
+  /** {@code --lanes}: key-parallel lanes per partition. */
+  public static final String LANES = "lanes";
+
+  /** The most lanes: each takes a thread and a database connection. */
+  static final int MAX_LANES = 256;
 
   static final String ON_FAILURE = "on-failure";
   static final String MAX_ATTEMPTS = "max-attempts";
@@ -62,7 +73,16 @@ public final class ConsumerConfig {
                 ConfigType.STRING,
                 null,
                 "SQL run once per new message in the inbox transaction, with named parameters"
-                    + " :message_id :topic :partition :offset :key :payload :headers"))
+                    + " :message_id :topic :partition :offset :key :payload (text) :payload_bytes (bytea)"
+                    + " :headers"))
+        .define(
+            ConfigKey.optional(
+                HANDLER_SQL_BATCH,
+                ConfigType.STRING,
+                null,
+                "SQL run once per batch in the inbox transaction over the relation new_messages"
+                    + " (the batch's new messages: message_id topic partition offset key payload"
+                    + " payload_bytes headers, and ord, their order)"))
         .define(
             ConfigKey.optional(
                 HANDLER_CLASS,
@@ -70,6 +90,14 @@ public final class ConsumerConfig {
                 null,
                 "class implementing io.txoutbox.consumer.MessageHandler (public no-arg"
                     + " constructor), called in the inbox transaction"))
+        .define(
+            ConfigKey.optional(
+                LANES,
+                ConfigType.INT,
+                "1",
+                "key-parallel lanes per partition: a partition's messages are applied by this many"
+                    + " threads, each with its own transactions and database connection, split by"
+                    + " key hash; per-key order and exactly-once effects hold"))
         .define(
             ConfigKey.optional(
                 ON_FAILURE,
@@ -148,15 +176,16 @@ public final class ConsumerConfig {
                 DB_LOCK_TIMEOUT,
                 ConfigType.DURATION,
                 "5s",
-                "lock_timeout of the consumer's sessions: a lock wait longer than this is"
-                    + " retried"))
+                "lock_timeout of each of the consumer's transactions (SET LOCAL, so it holds behind"
+                    + " a transaction pooler): a lock wait longer than this is retried"))
         .define(
             ConfigKey.optional(
                 DB_IDLE_IN_TRANSACTION_TIMEOUT,
                 ConfigType.DURATION,
                 "30s",
-                "idle_in_transaction_session_timeout of the consumer's sessions: a paused or"
-                    + " hung consumer loses its transaction and locks after this"));
+                "idle_in_transaction_session_timeout of each of the consumer's transactions (SET"
+                    + " LOCAL): a paused or hung consumer loses its transaction and locks after"
+                    + " this"));
   }
 
   /**
@@ -165,9 +194,14 @@ public final class ConsumerConfig {
    * @throws ConfigException naming the offending key
    */
   public static ConsumerSettings settings(Config config) {
-    if (config.has(HANDLER_SQL) && config.has(HANDLER_CLASS)) {
+    List<String> handlers =
+        Stream.of(HANDLER_SQL, HANDLER_SQL_BATCH, HANDLER_CLASS).filter(config::has).toList();
+    if (handlers.size() > 1) {
       throw new ConfigException(
-          HANDLER_SQL, "cannot be combined with --" + HANDLER_CLASS + "; give one of the two");
+          handlers.get(0),
+          "cannot be combined with --"
+              + String.join(" or --", handlers.subList(1, handlers.size()))
+              + "; give one handler");
     }
     FailurePolicy onFailure =
         switch (config.string(ON_FAILURE).trim().toLowerCase(Locale.ROOT)) {
@@ -186,6 +220,10 @@ public final class ConsumerConfig {
                   AUTO_OFFSET_RESET,
                   "expected earliest or latest, got '" + config.string(AUTO_OFFSET_RESET) + "'");
         };
+    int lanes = atLeast(config, LANES, 1);
+    if (lanes > MAX_LANES) {
+      throw new ConfigException(LANES, "must be at most " + MAX_LANES + ", got " + lanes);
+    }
     int maxAttempts = atLeast(config, MAX_ATTEMPTS, 1);
     int maxPollRecords = atLeast(config, MAX_POLL_RECORDS, 1);
     int retentionBatch = atLeast(config, RETENTION_BATCH_SIZE, 1);
@@ -209,7 +247,9 @@ public final class ConsumerConfig {
         config.list(TOPICS),
         config.string("kafka-bootstrap"),
         config.string(HANDLER_SQL),
+        config.string(HANDLER_SQL_BATCH),
         config.string(HANDLER_CLASS),
+        lanes,
         onFailure,
         maxAttempts,
         backoff,

@@ -8,11 +8,14 @@ import io.txoutbox.consumer.internals.Errors;
 import io.txoutbox.consumer.internals.FatalException;
 import io.txoutbox.consumer.internals.JavaHandler;
 import io.txoutbox.consumer.internals.KafkaConsumers;
+import io.txoutbox.consumer.internals.Lanes;
 import io.txoutbox.consumer.internals.PartitionProcessor;
 import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.consumer.internals.Retention;
+import io.txoutbox.consumer.internals.SqlBatchHandler;
 import io.txoutbox.consumer.internals.SqlHandler;
 import io.txoutbox.consumer.internals.TracedEffect;
+import io.txoutbox.consumer.internals.TransactionSettings;
 import io.txoutbox.db.Migrations;
 import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
@@ -32,6 +35,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +64,9 @@ public final class InboxConsumer {
   private final CountDownLatch terminated = new CountDownLatch(1);
 
   private HikariDataSource pool;
+  private DataSource db;
   private Effect effect;
+  private Lanes lanes;
   private HttpEndpoint http;
   private ScheduledExecutorService retention;
   private volatile PollLoop loop;
@@ -91,10 +97,13 @@ public final class InboxConsumer {
           Database.pool(
               config,
               "txoutbox-consumer",
-              3,
-              "txoutbox-consumer " + settings.group(),
-              sessionSettings());
+              3 + (settings.lanes() > 1 ? settings.lanes() : 0),
+              "txoutbox-consumer " + settings.group());
       metrics.registry().bindPool(pool);
+      // Per transaction, not per session: a pooler in transaction mode would not keep the latter.
+      db =
+          new TransactionSettings(
+              pool, settings.lockTimeout(), settings.idleInTransactionTimeout());
       if (!retryTransient(
           "schema check", () -> Migrations.ensureCurrent(pool, config.bool("migrate")))) {
         return;
@@ -113,14 +122,17 @@ public final class InboxConsumer {
       KafkaConsumer<byte[], byte[]> consumer = KafkaConsumers.create(settings);
       metrics.registry().bindKafkaConsumer(consumer);
       Effect traced = TracedEffect.of(effect, settings.group());
+      if (settings.lanes() > 1) {
+        lanes = new Lanes(settings.lanes());
+      }
       PartitionProcessor processor =
-          new PartitionProcessor(pool, settings, traced, metrics, Instance.id());
+          new PartitionProcessor(db, settings, traced, metrics, Instance.id(), lanes);
       loop =
           new PollLoop(
               settings,
               consumer,
               processor,
-              new Replayer(pool, settings, traced, processor, metrics),
+              new Replayer(db, settings, traced, processor, metrics),
               metrics);
       startRetention();
       Thread t = new Thread(this::runLoop, "txoutbox-consumer-poll");
@@ -212,6 +224,9 @@ public final class InboxConsumer {
     if (settings.handlerSql() != null) {
       return SqlHandler.compile(settings.handlerSql(), ConsumerConfig.HANDLER_SQL);
     }
+    if (settings.handlerSqlBatch() != null) {
+      return SqlBatchHandler.compile(settings.handlerSqlBatch(), ConsumerConfig.HANDLER_SQL_BATCH);
+    }
     if (settings.handlerClass() != null) {
       return JavaHandler.load(
           settings.handlerClass(), settings.group(), ConsumerConfig.HANDLER_CLASS);
@@ -225,19 +240,27 @@ public final class InboxConsumer {
    * @throws ConfigException when PostgreSQL rejects the statement (exit 2)
    */
   private boolean validateEffect() throws Exception {
-    if (!(effect instanceof SqlHandler handler)) {
+    String key;
+    SqlValidation validation;
+    if (effect instanceof SqlHandler handler) {
+      key = ConsumerConfig.HANDLER_SQL;
+      validation = handler::validate;
+    } else if (effect instanceof SqlBatchHandler handler) {
+      key = ConsumerConfig.HANDLER_SQL_BATCH;
+      validation = handler::validate;
+    } else {
       return true;
     }
     return retryTransient(
-        "--handler-sql validation",
+        "--" + key + " validation",
         () -> {
           try (Connection c = pool.getConnection()) {
-            handler.validate(c);
+            validation.validate(c);
           } catch (SQLException e) {
             // A rejection by PostgreSQL carries a SQLSTATE; without one the connection failed.
             if (Errors.classify(e) == Failure.ABORTABLE && e.getSQLState() != null) {
               throw new ConfigException(
-                  ConsumerConfig.HANDLER_SQL,
+                  key,
                   "rejected by PostgreSQL (SQLSTATE " + e.getSQLState() + "): " + e.getMessage());
             }
             throw e;
@@ -245,13 +268,9 @@ public final class InboxConsumer {
         });
   }
 
-  /** Session settings that bound how long a paused or hung consumer can hold locks. */
-  private String sessionSettings() {
-    return "SELECT set_config('lock_timeout', '"
-        + settings.lockTimeout().toMillis()
-        + "ms', false), set_config('idle_in_transaction_session_timeout', '"
-        + settings.idleInTransactionTimeout().toMillis()
-        + "ms', false)";
+  /** PostgreSQL's check of a SQL handler on a connection. */
+  private interface SqlValidation {
+    void validate(Connection c) throws SQLException;
   }
 
   private void startRetention() {
@@ -260,7 +279,7 @@ public final class InboxConsumer {
     }
     Retention job =
         new Retention(
-            pool, settings.group(), settings.retention(), settings.retentionBatchSize(), metrics);
+            db, settings.group(), settings.retention(), settings.retentionBatchSize(), metrics);
     retention =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -355,6 +374,10 @@ public final class InboxConsumer {
     if (http != null) {
       http.close();
       http = null;
+    }
+    if (lanes != null) {
+      lanes.close();
+      lanes = null;
     }
     if (effect != null) {
       effect.close();

@@ -9,16 +9,18 @@ package io.txoutbox.consumer;
  * HandlerContext#connection()} or {@link HandlerContext#dsl()}, and the partition's next offset
  * commit together or not at all, so per consumer group the effect is applied exactly once. A
  * message whose {@code message_id} was already applied is never passed to the handler again. Within
- * a partition, messages are handled in offset order, so messages with the same key are handled in
- * the order they were published.
+ * a partition, messages with the same key are handled in offset order, so in the order they were
+ * published (with {@code --lanes 1}, the default, all messages of a partition are).
  *
  * <p><b>A handler may still run more than once for the same message</b> when its transaction rolls
  * back (another message of the batch failed, the database connection broke, the consumer lost its
  * partition): only the database effects are exactly once. Side effects outside the transaction
  * (HTTP calls, files) must be idempotent.
  *
- * <p><b>Threading.</b> One instance per daemon, called from the daemon's single poll thread; never
- * concurrently.
+ * <p><b>Threading.</b> One instance per daemon. With {@code --lanes 1} (the default) it is called
+ * from the daemon's single poll thread, never concurrently. With {@code --lanes N} it is called
+ * concurrently from up to N lane threads, each with its own transaction, for messages of different
+ * keys: the implementation must then be thread-safe.
  */
 public interface MessageHandler {
 

@@ -2,11 +2,12 @@ package io.txoutbox.consumer;
 
 import io.txoutbox.consumer.internals.ConsumerMetrics;
 import io.txoutbox.consumer.internals.ConsumerSettings;
-import io.txoutbox.consumer.internals.ConsumerSettings.OffsetReset;
 import io.txoutbox.consumer.internals.Errors;
 import io.txoutbox.consumer.internals.FatalException;
+import io.txoutbox.consumer.internals.KafkaOffsetMirror;
 import io.txoutbox.consumer.internals.PartitionProcessor;
 import io.txoutbox.consumer.internals.PartitionWork;
+import io.txoutbox.consumer.internals.Positions;
 import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Failure;
@@ -14,19 +15,14 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -57,7 +53,8 @@ final class PollLoop implements ConsumerRebalanceListener {
   private final Replayer replayer;
   private final ConsumerMetrics metrics;
   private final Map<TopicPartition, PartitionWork> works = new LinkedHashMap<>();
-  private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+  private final KafkaOffsetMirror kafkaOffsets;
+  private final Positions positions;
   private final Backoff dbBackoff;
   private final Backoff kafkaBackoff;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
@@ -82,6 +79,9 @@ final class PollLoop implements ConsumerRebalanceListener {
     this.processor = processor;
     this.replayer = replayer;
     this.metrics = metrics;
+    this.kafkaOffsets = new KafkaOffsetMirror(consumer);
+    this.positions =
+        new Positions(settings, consumer, processor.partitionOffsets(), kafkaOffsets, metrics);
     this.dbBackoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax());
     this.kafkaBackoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax());
   }
@@ -150,18 +150,18 @@ final class PollLoop implements ConsumerRebalanceListener {
         }
       }
     }
-    updateHighWatermarks();
+    positions.updateHighWatermarks(works.values());
     if (System.nanoTime() - dbRetryAt >= 0) {
       databaseWork();
     }
-    updatePauses();
-    commitToKafka();
+    positions.updatePauses(works.values());
+    kafkaOffsets.commitAsync();
     stalled = (int) works.values().stream().filter(PartitionWork::stalled).count();
   }
 
   private void databaseWork() {
     try {
-      positionPending();
+      positions.positionPending(works.values());
       // Round-robin with a time budget: slow handlers on many partitions must not keep the loop
       // from polling for longer than max.poll.interval.ms, or the group would evict us.
       List<PartitionWork> order = new ArrayList<>(works.values());
@@ -178,8 +178,7 @@ final class PollLoop implements ConsumerRebalanceListener {
       if (joinable.size() > 1 && running) {
         processor
             .processTogether(joinable)
-            .forEach(
-                (w, r) -> toCommit.put(w.partition(), new OffsetAndMetadata(r.committedEnd())));
+            .forEach((w, r) -> kafkaOffsets.stored(w.partition(), r.committedEnd()));
       }
       for (int i = 0; i < order.size(); i++) {
         PartitionWork w = order.get((nextStart + i) % order.size());
@@ -192,7 +191,7 @@ final class PollLoop implements ConsumerRebalanceListener {
         }
         PartitionProcessor.Result r = processor.process(w);
         if (r.committedEnd() != null) {
-          toCommit.put(w.partition(), new OffsetAndMetadata(r.committedEnd()));
+          kafkaOffsets.stored(w.partition(), r.committedEnd());
         }
         switch (r.status()) {
           case FENCED -> reposition(w);
@@ -210,7 +209,7 @@ final class PollLoop implements ConsumerRebalanceListener {
       }
       if (now - nextIdleAt >= 0) {
         nextIdleAt = now + IDLE_INTERVAL.toNanos();
-        advanceIdle();
+        positions.advanceIdle(works.values()).forEach(this::reposition);
       }
       if (!databaseHealthy) {
         log.info("database reachable again");
@@ -236,126 +235,9 @@ final class PollLoop implements ConsumerRebalanceListener {
         Errors.describe(cause));
   }
 
-  /** Seeks newly assigned (or fenced) partitions to their stored offsets. */
-  private void positionPending() throws SQLException {
-    List<TopicPartition> pending = new ArrayList<>();
-    for (PartitionWork w : works.values()) {
-      if (!w.isPositioned()) {
-        pending.add(w.partition());
-      }
-    }
-    if (pending.isEmpty()) {
-      return;
-    }
-    Map<TopicPartition, Long> stored = processor.storedOffsets(pending);
-    for (TopicPartition tp : pending) {
-      Long offset = stored.get(tp);
-      if (offset != null) {
-        consumer.seek(tp, offset);
-        log.info("{}: positioned at stored offset {}", tp, offset);
-      } else if (settings.offsetReset() == OffsetReset.EARLIEST) {
-        consumer.seekToBeginning(List.of(tp));
-        log.info("{}: no stored offset, starting at the earliest", tp);
-      } else {
-        consumer.seekToEnd(List.of(tp));
-        log.info("{}: no stored offset, starting at the latest", tp);
-      }
-      works.get(tp).positionedAt(offset);
-    }
-  }
-
   private void reposition(PartitionWork w) {
     w.reposition();
-    toCommit.remove(w.partition());
-  }
-
-  /** Reads the end offsets the consumer learnt from its last fetches (no broker round trip). */
-  private void updateHighWatermarks() {
-    for (PartitionWork w : works.values()) {
-      if (!w.isPositioned()) {
-        continue;
-      }
-      OptionalLong lag = consumer.currentLag(w.partition());
-      if (lag.isPresent()) {
-        long position = consumer.position(w.partition()); // known when the lag is
-        w.highWatermark(position + lag.getAsLong());
-        Long stored = w.stored();
-        metrics.lag(
-            w.partition(), position + lag.getAsLong() - (stored != null ? stored : position));
-      }
-    }
-  }
-
-  private void advanceIdle() throws SQLException {
-    Map<PartitionWork, Long> positions = new LinkedHashMap<>();
-    for (PartitionWork w : works.values()) {
-      if (!w.isPositioned() || w.buffered() > 0 || w.stalled()) {
-        continue;
-      }
-      if (consumer.currentLag(w.partition()).isEmpty()) {
-        continue; // position not resolved yet
-      }
-      long position = consumer.position(w.partition());
-      Long stored = w.stored();
-      boolean moved = stored == null || position > stored;
-      boolean hwChanged = !Objects.equals(w.highWatermark(), w.storedHighWatermark());
-      if ((moved || hwChanged) && (stored == null || position >= stored)) {
-        positions.put(w, position);
-      }
-    }
-    List<PartitionWork> fenced = processor.advanceIdle(positions);
-    for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
-      if (fenced.contains(e.getKey())) {
-        reposition(e.getKey());
-      } else {
-        toCommit.put(e.getKey().partition(), new OffsetAndMetadata(e.getValue()));
-      }
-    }
-  }
-
-  /**
-   * Pauses partitions not yet positioned, stopped at a failing message (retry or block), or with a
-   * full buffer; resumes them when that is over. What is buffered stays buffered.
-   */
-  private void updatePauses() {
-    Set<TopicPartition> paused = consumer.paused();
-    List<TopicPartition> pause = new ArrayList<>();
-    List<TopicPartition> resume = new ArrayList<>();
-    for (PartitionWork w : works.values()) {
-      boolean want = !w.isPositioned() || w.stalled() || w.buffered() >= settings.maxPollRecords();
-      if (want && !paused.contains(w.partition())) {
-        pause.add(w.partition());
-      } else if (!want && paused.contains(w.partition())) {
-        resume.add(w.partition());
-      }
-    }
-    if (!pause.isEmpty()) {
-      consumer.pause(pause);
-    }
-    if (!resume.isEmpty()) {
-      consumer.resume(resume);
-    }
-  }
-
-  /**
-   * Mirrors the database offsets to Kafka so standard lag tools work. Best effort: the database is
-   * the source of truth and a lost commit changes nothing.
-   */
-  private void commitToKafka() {
-    if (toCommit.isEmpty()) {
-      return;
-    }
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(toCommit);
-    toCommit.clear();
-    consumer.commitAsync(
-        offsets,
-        (o, e) -> {
-          if (e != null) {
-            log.debug(
-                "Kafka offset commit failed (harmless, offsets live in PostgreSQL): {}",
-                e.toString());
-          }
-        });
+    kafkaOffsets.forget(List.of(w.partition()));
   }
 
   private Duration pollTimeout() {
@@ -385,14 +267,7 @@ final class PollLoop implements ConsumerRebalanceListener {
   }
 
   private void drain() {
-    try {
-      if (!toCommit.isEmpty()) {
-        consumer.commitSync(new HashMap<>(toCommit), Duration.ofSeconds(5));
-        toCommit.clear();
-      }
-    } catch (RuntimeException e) {
-      log.debug("final Kafka offset commit failed (harmless): {}", e.toString());
-    }
+    kafkaOffsets.commitSync(null, Duration.ofSeconds(5));
     try {
       consumer.close(Duration.ofSeconds(10));
     } catch (RuntimeException e) {
@@ -419,20 +294,7 @@ final class PollLoop implements ConsumerRebalanceListener {
     if (partitions.isEmpty()) {
       return;
     }
-    Map<TopicPartition, OffsetAndMetadata> last = new HashMap<>();
-    for (TopicPartition tp : partitions) {
-      OffsetAndMetadata o = toCommit.remove(tp);
-      if (o != null) {
-        last.put(tp, o);
-      }
-    }
-    if (!last.isEmpty()) {
-      try {
-        consumer.commitSync(last, Duration.ofSeconds(2));
-      } catch (RuntimeException e) {
-        log.debug("Kafka offset commit on revocation failed (harmless): {}", e.toString());
-      }
-    }
+    kafkaOffsets.commitSync(partitions, Duration.ofSeconds(2));
     forget(partitions);
     log.info("revoked {}", partitions);
   }
@@ -440,9 +302,7 @@ final class PollLoop implements ConsumerRebalanceListener {
   @Override
   public void onPartitionsLost(Collection<TopicPartition> partitions) {
     forget(partitions);
-    for (TopicPartition tp : partitions) {
-      toCommit.remove(tp);
-    }
+    kafkaOffsets.forget(partitions);
     log.warn("lost {} (this consumer was out of the group)", partitions);
   }
 

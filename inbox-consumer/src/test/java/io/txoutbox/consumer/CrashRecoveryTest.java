@@ -58,11 +58,19 @@ class CrashRecoveryTest {
 
   @Test
   void killedMidBatchAndRestartedAppliesEveryEffectOnceInKeyOrder() throws Exception {
-    String topic = "crash-kill";
+    killMidBatchAndRestart("crash-kill", args("g-kill", "crash-kill", 0.004));
+  }
+
+  @Test
+  void killedMidBatchWithFourLanesAndRestartedAppliesEveryEffectOnceInKeyOrder() throws Exception {
+    killMidBatchAndRestart(
+        "crash-kill-lanes", with(args("g-kill-lanes", "crash-kill-lanes", 0.004), "--lanes", "4"));
+  }
+
+  private void killMidBatchAndRestart(String topic, List<String> args) throws Exception {
     stack.kafka.createTopic(topic, 4);
     stack.sql("TRUNCATE effects");
-    List<String> args = args("g-kill", topic, 0.004);
-    JavaProcess first = stack.startProcess("consumer-kill-1", args);
+    JavaProcess first = stack.startProcess(topic + "-1", args);
     stack.sendSequenced(topic, 8, 0, 800, 100);
 
     await("part of the stream applied")
@@ -72,7 +80,7 @@ class CrashRecoveryTest {
     long applied = effectsOf(topic);
     assertThat(applied).isLessThan(800);
 
-    JavaProcess second = stack.startProcess("consumer-kill-2", args);
+    JavaProcess second = stack.startProcess(topic + "-2", args);
     await("the rest applied after the restart")
         .atMost(Duration.ofSeconds(90))
         .until(() -> effectsOf(topic) >= 800);
@@ -84,16 +92,24 @@ class CrashRecoveryTest {
 
   @Test
   void twoConsumersKeepExactlyOnceAndKeyOrderWhileOneJoinsAndTheOtherIsKilled() throws Exception {
-    String topic = "crash-rebalance";
-    String group = "g-rebalance";
+    rebalance("crash-rebalance", "g-rebalance");
+  }
+
+  @Test
+  void twoConsumersWithFourLanesKeepExactlyOnceAndKeyOrderWhileOneJoinsAndTheOtherIsKilled()
+      throws Exception {
+    rebalance("crash-rebalance-lanes", "g-rebalance-lanes", "--lanes", "4");
+  }
+
+  private void rebalance(String topic, String group, String... extra) throws Exception {
     stack.kafka.createTopic(topic, 6);
     stack.sql("TRUNCATE effects");
-    List<String> args = args(group, topic, 0.002);
-    JavaProcess a = stack.startProcess("consumer-a", args);
+    List<String> args = with(args(group, topic, 0.002), extra);
+    JavaProcess a = stack.startProcess(topic + "-a", args);
     Thread producer = stack.sendSequencedInBackground(topic, 12, 1200, 40, Duration.ofMillis(250));
 
     await().atMost(Duration.ofSeconds(30)).until(() -> effectsOf(topic) >= 100);
-    JavaProcess b = stack.startProcess("consumer-b", args);
+    JavaProcess b = stack.startProcess(topic + "-b", args);
     await("both consumers own partitions after the rebalance")
         .atMost(Duration.ofSeconds(60))
         .until(() -> stack.ownedBy(group, a) > 0 && stack.ownedBy(group, b) > 0);
@@ -114,15 +130,23 @@ class CrashRecoveryTest {
 
   @Test
   void zombiePausedPastItsSessionTimeoutCannotCommitOnceItsPartitionsMoved() throws Exception {
-    String topic = "crash-zombie";
-    String group = "g-zombie";
+    zombie("crash-zombie", "g-zombie");
+  }
+
+  @Test
+  void zombieWithFourLanesPausedPastItsSessionTimeoutCannotApplyOnceItsPartitionsMoved()
+      throws Exception {
+    zombie("crash-zombie-lanes", "g-zombie-lanes", "--lanes", "4");
+  }
+
+  private void zombie(String topic, String group, String... extra) throws Exception {
     stack.kafka.createTopic(topic, 4);
     stack.sql("TRUNCATE effects");
     // Slow effects: long transactions, so the freeze most likely lands inside one, holding the
     // offset row lock that the other consumer then needs.
-    List<String> args = args(group, topic, 0.01);
-    JavaProcess zombie = stack.startProcess("consumer-zombie", args);
-    JavaProcess survivor = stack.startProcess("consumer-survivor", args);
+    List<String> args = with(args(group, topic, 0.01), extra);
+    JavaProcess zombie = stack.startProcess(topic + "-zombie", args);
+    JavaProcess survivor = stack.startProcess(topic + "-survivor", args);
     Thread producer = stack.sendSequencedInBackground(topic, 8, 800, 20, Duration.ofMillis(200));
     await("both consumers own partitions")
         .atMost(Duration.ofSeconds(60))

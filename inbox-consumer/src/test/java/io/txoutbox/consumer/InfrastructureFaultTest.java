@@ -19,16 +19,27 @@ class InfrastructureFaultTest {
 
   @Test
   void postgresCrashAndRestartMidStreamLosesAndDuplicatesNothing() throws Exception {
-    try (Stack stack = new Stack("ic_fault_pg", LocalKafka.shared()).migrated()) {
+    postgresCrashAndRestart("fault-pg");
+  }
+
+  @Test
+  void postgresCrashAndRestartWithFourLanesLosesAndDuplicatesNothing() throws Exception {
+    postgresCrashAndRestart("fault-pg-lanes", "--lanes", "4");
+  }
+
+  private void postgresCrashAndRestart(String topic, String... extra) throws Exception {
+    try (Stack stack = new Stack("ic_" + topic.replace('-', '_'), LocalKafka.shared()).migrated()) {
       assumeTrue(stack.postgres.supportsRestart(), "needs an embedded PostgreSQL to restart");
-      stack.kafka.createTopic("fault-pg", 3);
+      stack.kafka.createTopic(topic, 3);
       InboxConsumer consumer =
           stack.startInProcess(
               with(
-                  stack.baseArgs("g-fault-pg", "fault-pg"),
-                  "--handler-sql",
-                  Stack.slowRecordingHandler(0.003)));
-      stack.sendSequenced("fault-pg", 6, 0, 600, 100);
+                  with(
+                      stack.baseArgs("g-" + topic, topic),
+                      "--handler-sql",
+                      Stack.slowRecordingHandler(0.003)),
+                  extra));
+      stack.sendSequenced(topic, 6, 0, 600, 100);
       await().atMost(Duration.ofSeconds(30)).until(() -> effects(stack) >= 100);
 
       stack.postgres.stopImmediately(); // like a crash: in-flight transactions are lost

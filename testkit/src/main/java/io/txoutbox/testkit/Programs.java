@@ -93,7 +93,13 @@ public final class Programs {
   public JavaProcess relay(
       String dbUrl, String kafkaBootstrap, Map<String, String> env, String... extraArgs) {
     return daemon(
-        "relay", "io.txoutbox.relay.RelayMain", relayJar, dbUrl, kafkaBootstrap, env, extraArgs);
+        "relay",
+        "io.txoutbox.relay.RelayMain",
+        relayJar.toString(),
+        dbUrl,
+        kafkaBootstrap,
+        env,
+        extraArgs);
   }
 
   /** Starts an inbox-consumer with the connection options plus {@code extraArgs}. */
@@ -107,7 +113,27 @@ public final class Programs {
     return daemon(
         "consumer",
         "io.txoutbox.consumer.ConsumerMain",
-        consumerJar,
+        consumerJar.toString(),
+        dbUrl,
+        kafkaBootstrap,
+        env,
+        extraArgs);
+  }
+
+  /**
+   * Like {@link #consumer(String, String, Map, String...)} with {@code extraClasspath} after the
+   * jar, for a {@code --handler-class} that is not in it.
+   */
+  public JavaProcess consumer(
+      String dbUrl,
+      String kafkaBootstrap,
+      Map<String, String> env,
+      Path extraClasspath,
+      String... extraArgs) {
+    return daemon(
+        "consumer",
+        "io.txoutbox.consumer.ConsumerMain",
+        consumerJar + java.io.File.pathSeparator + extraClasspath,
         dbUrl,
         kafkaBootstrap,
         env,
@@ -117,7 +143,7 @@ public final class Programs {
   private JavaProcess daemon(
       String kind,
       String main,
-      Path jar,
+      String classpath,
       String url,
       String bootstrap,
       Map<String, String> env,
@@ -129,7 +155,7 @@ public final class Programs {
     int httpPort = PortFinder.freePort();
     JavaProcess.Builder builder =
         JavaProcess.builder(main)
-            .classpath(jar.toString())
+            .classpath(classpath)
             .name(name)
             // As in the Docker image (docker/Dockerfile): the serial collector, and a heap that
             // starts small and grows as needed (in a container the initial heap is 1/64 of its

@@ -12,7 +12,9 @@ import java.util.Properties;
  * @param topics topics to subscribe to
  * @param bootstrap Kafka bootstrap servers
  * @param handlerSql the SQL handler, or null
+ * @param handlerSqlBatch the set-based SQL handler, or null
  * @param handlerClass the Java handler's class name, or null (neither: store-only)
+ * @param lanes key-parallel lanes per partition (1: one message after another)
  * @param onFailure what to do with a message whose effect keeps failing
  * @param maxAttempts tries before parking (park policy)
  * @param retryBackoff first retry delay
@@ -34,7 +36,9 @@ public record ConsumerSettings(
     List<String> topics,
     String bootstrap,
     String handlerSql,
+    String handlerSqlBatch,
     String handlerClass,
+    int lanes,
     FailurePolicy onFailure,
     int maxAttempts,
     Duration retryBackoff,
@@ -60,7 +64,7 @@ public record ConsumerSettings(
 
   /** Whether no handler is configured: messages are stored for the application. */
   public boolean storeOnly() {
-    return handlerSql == null && handlerClass == null;
+    return handlerSql == null && handlerSqlBatch == null && handlerClass == null;
   }
 
   /** What happens to a message whose effect fails after the retries. */

@@ -48,6 +48,8 @@ public final class InboxTransaction {
    * @param deliveries the records in offset order
    * @param forced messages (by offset) to park as failed instead of applying
    * @param oneByOne insert and apply message by message, to tell which one fails
+   * @param lane one lane's share of a batch ({@link Lanes}): fenced with {@link OffsetStore#share}
+   *     (the offset stays at {@code start}) instead of moved to {@code end}
    */
   public record Batch(
       TopicPartition partition,
@@ -56,7 +58,8 @@ public final class InboxTransaction {
       Long highWatermark,
       List<Delivery> deliveries,
       Map<Long, ForcedPark> forced,
-      boolean oneByOne) {}
+      boolean oneByOne,
+      boolean lane) {}
 
   /** What happened to a batch. */
   public sealed interface Outcome {
@@ -101,7 +104,10 @@ public final class InboxTransaction {
     this.metrics = metrics;
   }
 
-  /** Runs the batch in one transaction. Never throws: every failure is an {@link Outcome}. */
+  /**
+   * Runs the batch in one transaction. Never throws: every failure is an {@link Outcome}.
+   * Thread-safe: lanes run their batches concurrently, each on its own connection.
+   */
   public Outcome run(Batch batch) {
     long started = System.nanoTime();
     try (Connection c = dataSource.getConnection()) {
@@ -165,7 +171,11 @@ public final class InboxTransaction {
 
   private Outcome runIn(Connection c, Batch batch) throws SQLException {
     TopicPartition tp = batch.partition();
-    if (!offsets.advance(c, tp, batch.start(), batch.end(), batch.highWatermark())) {
+    boolean fenced =
+        batch.lane()
+            ? !offsets.share(c, tp, batch.start())
+            : !offsets.advance(c, tp, batch.start(), batch.end(), batch.highWatermark());
+    if (fenced) {
       return new Outcome.Fenced();
     }
     List<Delivery> deliveries = batch.deliveries();

@@ -16,12 +16,22 @@ import java.util.Set;
  *
  * @param jdbcSql the statement with {@code ?} placeholders
  * @param parameters the parameter name of each placeholder, in order
+ * @param code the statement without its literals, dollar quotes and comments (quoted identifiers
+ *     kept), for finding the names it uses
  */
-public record NamedSql(String jdbcSql, List<String> parameters) {
+public record NamedSql(String jdbcSql, List<String> parameters, String code) {
 
   /** The names {@code --handler-sql} may use. */
   public static final Set<String> KNOWN =
-      Set.of("message_id", "topic", "partition", "offset", "key", "payload", "headers");
+      Set.of(
+          "message_id",
+          "topic",
+          "partition",
+          "offset",
+          "key",
+          "payload",
+          "payload_bytes",
+          "headers");
 
   public NamedSql {
     parameters = List.copyOf(parameters);
@@ -36,7 +46,18 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
    *     unterminated literal or comment
    */
   public static NamedSql parse(String sql, String key) {
+    return parse(sql, key, KNOWN);
+  }
+
+  /**
+   * Parses the statement, allowing the named parameters in {@code known} (none: any {@code :name}
+   * is rejected).
+   *
+   * @throws ConfigException as {@link #parse(String, String)}
+   */
+  public static NamedSql parse(String sql, String key, Set<String> known) {
     StringBuilder out = new StringBuilder(sql.length() + 16);
+    StringBuilder code = new StringBuilder(sql.length());
     List<String> params = new ArrayList<>();
     int n = sql.length();
     int i = 0;
@@ -52,6 +73,7 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
           throw new ConfigException(key, "unterminated string literal at position " + i);
         }
         out.append(sql, i, end);
+        code.append(' ');
         i = end;
       } else if (c == '"') {
         int end = endOfQuoted(sql, i, '"', false);
@@ -59,11 +81,13 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
           throw new ConfigException(key, "unterminated quoted identifier at position " + i);
         }
         out.append(sql, i, end);
+        code.append(sql, i, end);
         i = end;
       } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
         int end = sql.indexOf('\n', i);
         end = end < 0 ? n : end;
         out.append(sql, i, end);
+        code.append(' ');
         i = end;
       } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
         int end = endOfBlockComment(sql, i);
@@ -71,11 +95,13 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
           throw new ConfigException(key, "unterminated comment at position " + i);
         }
         out.append(sql, i, end);
+        code.append(' ');
         i = end;
       } else if (c == '$' && (i == 0 || !isIdent(sql.charAt(i - 1)))) {
         String tag = dollarTag(sql, i);
         if (tag == null) {
           out.append(c);
+          code.append(c);
           i++;
         } else {
           int close = sql.indexOf(tag, i + tag.length());
@@ -85,11 +111,13 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
           }
           int end = close + tag.length();
           out.append(sql, i, end);
+          code.append(' ');
           i = end;
         }
       } else if (c == ':') {
         if (i + 1 < n && sql.charAt(i + 1) == ':') {
           out.append("::");
+          code.append("::");
           i += 2;
         } else if (i + 1 < n
             && isIdentStart(sql.charAt(i + 1))
@@ -99,23 +127,30 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
             end++;
           }
           String name = sql.substring(i + 1, end);
-          if (!KNOWN.contains(name)) {
+          if (!known.contains(name)) {
             throw new ConfigException(
                 key,
-                "unknown parameter :"
-                    + name
-                    + "; known: :message_id, :topic, :partition, :offset, :key, :payload,"
-                    + " :headers");
+                known.isEmpty()
+                    ? "takes no parameters (:"
+                        + name
+                        + "); read the messages from the relation new_messages"
+                    : "unknown parameter :"
+                        + name
+                        + "; known: :message_id, :topic, :partition, :offset, :key, :payload,"
+                        + " :payload_bytes, :headers");
           }
           params.add(name);
           out.append('?');
+          code.append(' ');
           i = end;
         } else {
           out.append(c);
+          code.append(c);
           i++;
         }
       } else if (c == '?') {
         out.append("??"); // pgjdbc reads ?? as a literal ? (jsonb operators)
+        code.append(c);
         i++;
       } else if (c == ';') {
         if (!onlyBlankOrComments(sql, i + 1)) {
@@ -128,6 +163,7 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
         i = n;
       } else {
         out.append(c);
+        code.append(c);
         i++;
       }
     }
@@ -135,7 +171,7 @@ public record NamedSql(String jdbcSql, List<String> parameters) {
     if (jdbc.isEmpty()) {
       throw new ConfigException(key, "is empty");
     }
-    return new NamedSql(jdbc, params);
+    return new NamedSql(jdbc, params, code.toString());
   }
 
   /** Whether the statement uses a parameter. */

@@ -101,6 +101,34 @@ public final class OffsetStore {
   }
 
   /**
+   * Fences a lane's transaction ({@code --lanes}): checks that the partition is still at {@code
+   * start} and owned by this consumer, and holds a share lock on the row until the transaction
+   * ends, so lanes run side by side while an offset move or another consumer's claim ({@link
+   * #advance} writes the owner) waits for them, and a lane that starts after such a claim finds
+   * another owner. Must be the first statement of the transaction.
+   *
+   * @return false when fenced (another offset or owner, or no row)
+   */
+  public boolean share(Connection c, TopicPartition tp, Long start) throws SQLException {
+    if (start == null) {
+      return false;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM txoutbox.inbox_offsets WHERE consumer_group = ? AND topic = ?"
+                + " AND \"partition\" = ? AND next_offset = ? AND owner = ? FOR SHARE")) {
+      ps.setString(1, group);
+      ps.setString(2, tp.topic());
+      ps.setInt(3, tp.partition());
+      ps.setLong(4, start);
+      ps.setString(5, owner);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /**
    * Takes the partition's row lock without moving it, for work that must not run beside another
    * owner's batch (replay). Fenced like {@link #advance}; must be the first statement.
    *

@@ -1,25 +1,15 @@
 package io.txoutbox.consumer.internals;
 
-import io.txoutbox.consumer.internals.ConsumerSettings.FailurePolicy;
 import io.txoutbox.consumer.internals.InboxTransaction.Batch;
-import io.txoutbox.consumer.internals.InboxTransaction.ForcedPark;
 import io.txoutbox.consumer.internals.InboxTransaction.Outcome;
 import io.txoutbox.runtime.Failure;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +23,10 @@ import org.slf4j.LoggerFactory;
  * with capped exponential backoff, and after {@code --max-attempts} it is parked in the same
  * transaction that moves the offset past it. Later messages of its key are then parked behind it by
  * {@link InboxTransaction}; other keys go on. With {@code --on-failure=block} it is retried until
- * it succeeds, and the partition stays stopped (its buffer fills and the poll loop pauses it).
+ * it succeeds, and the partition stays stopped (its buffer fills and the poll loop pauses it). The
+ * policy for a failing head is {@link HeadFailures}; with {@code --lanes} a batch is first applied
+ * over the {@link Lanes}, and only a failure there brings it to the sequential path here; the
+ * stored offsets outside batches are {@link PartitionOffsets}.
  */
 public final class PartitionProcessor {
   private static final Logger log = LoggerFactory.getLogger(PartitionProcessor.class);
@@ -61,20 +54,27 @@ public final class PartitionProcessor {
     static final Result IDLE = new Result(Status.IDLE, null, null);
   }
 
-  private final DataSource dataSource;
   private final ConsumerSettings settings;
   private final InboxTransaction transaction;
   private final OffsetStore offsets;
   private final RecordDecoder decoder;
   private final ConsumerMetrics metrics;
+  private final Lanes lanes;
+  private final PartitionOffsets partitionOffsets;
+  private final HeadFailures failures;
 
+  /**
+   * @param lanes the lanes of {@code --lanes N > 1}, or null to apply each partition's messages one
+   *     after another
+   */
   public PartitionProcessor(
       DataSource dataSource,
       ConsumerSettings settings,
       Effect effect,
       ConsumerMetrics metrics,
-      String owner) {
-    this.dataSource = dataSource;
+      String owner,
+      Lanes lanes) {
+    this.lanes = lanes;
     this.settings = settings;
     this.offsets = new OffsetStore(settings.group(), owner);
     this.transaction =
@@ -87,22 +87,13 @@ public final class PartitionProcessor {
             metrics);
     this.decoder = new RecordDecoder(settings.maxPayloadBytes());
     this.metrics = metrics;
+    this.partitionOffsets = new PartitionOffsets(dataSource, offsets, metrics);
+    this.failures = new HeadFailures(settings, metrics, decoder, partitionOffsets);
   }
 
-  /**
-   * Reads the stored offsets of partitions that are to be positioned.
-   *
-   * @throws SQLException when the database cannot be read
-   */
-  public Map<TopicPartition, Long> storedOffsets(Collection<TopicPartition> partitions)
-      throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      try {
-        return offsets.load(c, partitions);
-      } finally {
-        c.rollback();
-      }
-    }
+  /** Reading and moving the stored offsets outside batches. */
+  public PartitionOffsets partitionOffsets() {
+    return partitionOffsets;
   }
 
   /**
@@ -119,11 +110,19 @@ public final class PartitionProcessor {
       w.headOffset = null; // the head is gone (repositioned); start afresh
       w.headAttempts = 0;
     }
-    Attempt a = new Attempt(w);
+    Attempt a = new Attempt(w, settings.maxPollRecords());
+    if (lanes != null && w.headOffset == null) {
+      Result r = inLanes(a);
+      if (r != null) {
+        return r;
+      }
+      // A message failed in a lane: run the batch as one sequential transaction (what the lanes
+      // committed is deduped there), which isolates the failing message.
+    }
     // At most: the batch, the batch message by message, the message before the failing one,
     // parking the failing one.
     for (int round = 0; round < 4; round++) {
-      Outcome o = a.run();
+      Outcome o = transaction.run(a.batch(decoder));
       if (o instanceof Outcome.Committed c) {
         committed(w, a.records.size(), a.end(), a.hw, c);
         return new Result(Status.COMMITTED, a.end(), null);
@@ -157,17 +156,39 @@ public final class PartitionProcessor {
           return r;
         }
       }
-      Result r = failed(a, cause(o));
-      if (r != null) {
-        return r;
+      switch (failures.failed(a, cause(o))) {
+        case RETRY -> {
+          return new Result(Status.WAITING, a.committedEnd, cause(o));
+        }
+        case FENCED -> {
+          return fenced(w, a.committedEnd);
+        }
+        case PARK -> {} // run again, parking it
       }
     }
     return retryLater(w, a.committedEnd);
   }
 
-  /** Whether {@link #processTogether} may take the partition: records due, no failing head. */
+  /**
+   * Whether {@link #processTogether} may take the partition: records due, no failing head, no lanes
+   * (with lanes each partition's batch runs in lane transactions of its own).
+   */
   public boolean joinable(PartitionWork w, long nowNanos) {
-    return w.ready(nowNanos) && w.headOffset == null;
+    return lanes == null && w.ready(nowNanos) && w.headOffset == null;
+  }
+
+  /** Applies the batch over the lanes; null when a message failed (the caller goes sequential). */
+  private Result inLanes(Attempt a) {
+    PartitionWork w = a.w;
+    Outcome o = lanes.apply(transaction, w, Attempt.decode(decoder, a.records), a.end(), a.hw);
+    if (o instanceof Outcome.Committed c) {
+      committed(w, a.records.size(), a.end(), a.hw, c);
+      return new Result(Status.COMMITTED, a.end(), null);
+    }
+    if (o instanceof Outcome.Fenced) {
+      return fenced(w, null);
+    }
+    return escalate(cause(o), null);
   }
 
   /**
@@ -180,13 +201,13 @@ public final class PartitionProcessor {
   public Map<PartitionWork, Result> processTogether(List<PartitionWork> works) {
     List<Attempt> attempts = new ArrayList<>(works.size());
     for (PartitionWork w : works) {
-      attempts.add(new Attempt(w));
+      attempts.add(new Attempt(w, settings.maxPollRecords()));
     }
     attempts.sort(
         Comparator.comparing((Attempt a) -> a.w.partition.topic())
             .thenComparingInt(a -> a.w.partition.partition()));
     Optional<List<Outcome.Committed>> outcomes =
-        transaction.runAll(attempts.stream().map(Attempt::batch).toList());
+        transaction.runAll(attempts.stream().map(a -> a.batch(decoder)).toList());
     if (outcomes.isEmpty()) {
       return Map.of();
     }
@@ -197,39 +218,6 @@ public final class PartitionProcessor {
       results.put(a.w, new Result(Status.COMMITTED, a.end(), null));
     }
     return results;
-  }
-
-  /** One call's state: the records at hand and how to run them. */
-  private final class Attempt {
-    final PartitionWork w;
-    final Long hw;
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    Map<Long, ForcedPark> forced = Map.of();
-    boolean oneByOne;
-    Long committedEnd;
-
-    Attempt(PartitionWork w) {
-      this.w = w;
-      this.hw = w.highWatermark;
-      this.oneByOne = w.headOffset != null; // a retried head runs alone
-      int limit = w.headOffset != null ? 1 : settings.maxPollRecords();
-      Iterator<ConsumerRecord<byte[], byte[]>> it = w.buffer.iterator();
-      while (it.hasNext() && records.size() < limit) {
-        records.add(it.next());
-      }
-    }
-
-    long end() {
-      return records.get(records.size() - 1).offset() + 1;
-    }
-
-    Batch batch() {
-      return new Batch(w.partition, w.stored, end(), hw, decode(records), forced, oneByOne);
-    }
-
-    Outcome run() {
-      return transaction.run(batch());
-    }
   }
 
   /**
@@ -264,13 +252,13 @@ public final class PartitionProcessor {
                 w.stored,
                 prefixEnd,
                 a.hw,
-                decode(a.records.subList(0, index)),
+                Attempt.decode(decoder, a.records.subList(0, index)),
                 Map.of(),
-                true));
+                true,
+                false));
     if (p instanceof Outcome.Committed c) {
       committed(w, index, prefixEnd, a.hw, c);
-      a.committedEnd = prefixEnd;
-      a.records = new ArrayList<>(a.records.subList(index, a.records.size()));
+      a.committedPrefix(index, prefixEnd);
       return null;
     }
     if (p instanceof Outcome.Fenced) {
@@ -280,57 +268,6 @@ public final class PartitionProcessor {
     return escalated != null ? escalated : retryLater(w, a.committedEnd); // not reproducible
   }
 
-  /**
-   * Counts a failed attempt of the head message ({@code a.records.get(0)}): schedules its retry, or
-   * prepares {@code a} to park it (returns null: run again), or marks the partition blocked.
-   */
-  private Result failed(Attempt a, Throwable cause) {
-    PartitionWork w = a.w;
-    ConsumerRecord<byte[], byte[]> failing = a.records.get(0);
-    int attempts = Objects.equals(w.headOffset, failing.offset()) ? w.headAttempts + 1 : 1;
-    w.headOffset = failing.offset();
-    w.headAttempts = attempts;
-    metrics.failures.inc();
-    Delivery d = decoder.decode(failing);
-    String error = Errors.describe(cause);
-    if (settings.onFailure() == FailurePolicy.PARK && attempts >= settings.maxAttempts()) {
-      log.error(
-          "{}: effect failed {} time(s), parking it; later messages of key {} wait behind it: {}",
-          d,
-          attempts,
-          d.key(),
-          error);
-      a.forced =
-          Map.of(
-              failing.offset(),
-              new ForcedPark(
-                  "the effect failed "
-                      + attempts
-                      + " time(s): "
-                      + Errors.essence(cause).getMessage(),
-                  error,
-                  Errors.sqlState(cause),
-                  attempts));
-      a.records = List.of(failing);
-      a.oneByOne = true;
-      return null;
-    }
-    Duration delay = w.backoff.nextDelay();
-    w.retryAtNanos = System.nanoTime() + delay.toNanos();
-    String of = settings.onFailure() == FailurePolicy.PARK ? " of " + settings.maxAttempts() : "";
-    log.warn(
-        "{}: effect failed (attempt {}{}), retrying in {} ms: {}",
-        d,
-        attempts,
-        of,
-        delay.toMillis(),
-        error);
-    if (settings.onFailure() == FailurePolicy.BLOCK && !markBlocked(w, d, error, attempts)) {
-      return fenced(w, a.committedEnd);
-    }
-    return new Result(Status.WAITING, a.committedEnd, cause);
-  }
-
   private static Throwable cause(Outcome o) {
     if (o instanceof Outcome.MessageFailed m) {
       return m.cause();
@@ -338,61 +275,12 @@ public final class PartitionProcessor {
     return ((Outcome.Failed) o).cause();
   }
 
-  /**
-   * Moves idle partitions (nothing buffered, nothing failing) to the consumer's position, past
-   * transaction markers and aborted records, and records the end offsets seen, so that {@code
-   * txoutbox.consumer_lag} is exact. One transaction for all; each update fenced.
-   *
-   * @param positions the consumer's position of each partition
-   * @return the partitions that were fenced
-   * @throws SQLException when the database failed (nothing was written)
-   */
-  public List<PartitionWork> advanceIdle(Map<PartitionWork, Long> positions) throws SQLException {
-    List<PartitionWork> fenced = new ArrayList<>();
-    if (positions.isEmpty()) {
-      return fenced;
-    }
-    try (Connection c = dataSource.getConnection()) {
-      try {
-        for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
-          PartitionWork w = e.getKey();
-          if (!offsets.advance(c, w.partition, w.stored, e.getValue(), w.highWatermark)) {
-            fenced.add(w);
-          }
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    }
-    for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
-      PartitionWork w = e.getKey();
-      if (!fenced.contains(w)) {
-        w.stored = e.getValue();
-        w.storedHighWatermark = w.highWatermark;
-      }
-    }
-    metrics.fenced.add(fenced.size());
-    return fenced;
-  }
-
   private void committed(PartitionWork w, int records, long end, Long hw, Outcome.Committed c) {
-    for (int i = 0; i < records; i++) {
-      w.buffer.pollFirst();
+    if (w.headOffset != null && end > w.headOffset && c.parked() == 0) {
+      log.info(
+          "{}: offset {} succeeded at attempt {}", w.partition, w.headOffset, w.headAttempts + 1);
     }
-    if (w.headOffset != null && end > w.headOffset) {
-      if (c.parked() == 0) {
-        log.info(
-            "{}: offset {} succeeded at attempt {}", w.partition, w.headOffset, w.headAttempts + 1);
-      }
-      w.headOffset = null;
-      w.headAttempts = 0;
-      w.blocked = false;
-      w.backoff.reset();
-    }
-    w.stored = end;
-    w.storedHighWatermark = hw;
+    w.committed(records, end, hw);
     metrics.batchSize.observe(records);
     metrics.applied.add(c.applied());
     metrics.duplicates.add(c.duplicates());
@@ -416,43 +304,8 @@ public final class PartitionProcessor {
   }
 
   private Result retryLater(PartitionWork w, Long committedEnd) {
-    Duration delay = w.backoff.nextDelay();
-    if (w.headOffset == null && !w.buffer.isEmpty()) {
-      w.headOffset = w.buffer.peekFirst().offset();
-      w.headAttempts = 0;
-    }
-    w.retryAtNanos = System.nanoTime() + delay.toNanos();
+    w.retryLater();
     return new Result(Status.WAITING, committedEnd, null);
-  }
-
-  private boolean markBlocked(PartitionWork w, Delivery d, String error, int attempts) {
-    try (Connection c = dataSource.getConnection()) {
-      boolean ok =
-          offsets.markBlocked(
-              c, w.partition, w.stored, d.offset(), d.id(), error, attempts, w.highWatermark);
-      if (ok) {
-        c.commit();
-        if (w.stored == null) {
-          w.stored = d.offset();
-        }
-        w.blocked = true;
-      } else {
-        c.rollback();
-      }
-      return ok;
-    } catch (SQLException e) {
-      // Only the visibility of the block failed; the retry itself goes on.
-      log.warn("{}: cannot record the block in inbox_offsets: {}", w.partition, e.toString());
-      return true;
-    }
-  }
-
-  private List<Delivery> decode(List<ConsumerRecord<byte[], byte[]>> records) {
-    List<Delivery> list = new ArrayList<>(records.size());
-    for (ConsumerRecord<byte[], byte[]> r : records) {
-      list.add(decoder.decode(r));
-    }
-    return list;
   }
 
   /** The shared decoder (also used by replay). */

@@ -34,6 +34,11 @@ public final class PartitionWork {
   /** Offset of a message that failed and waits for its retry, or null. */
   Long headOffset;
 
+  /**
+   * Whether this consumer wrote itself as the partition's owner since it was positioned (lanes).
+   */
+  boolean claimed;
+
   int headAttempts;
   long retryAtNanos;
   boolean blocked;
@@ -79,7 +84,45 @@ public final class PartitionWork {
     headOffset = null;
     headAttempts = 0;
     blocked = false;
+    claimed = false;
     backoff.reset();
+  }
+
+  /**
+   * Records that the first {@code records} buffered records were committed: the stored offset is
+   * {@code end}, and a failing head among them is over.
+   */
+  void committed(int records, long end, Long hw) {
+    for (int i = 0; i < records; i++) {
+      buffer.pollFirst();
+    }
+    if (headOffset != null && end > headOffset) {
+      headOffset = null;
+      headAttempts = 0;
+      blocked = false;
+      backoff.reset();
+    }
+    stored = end;
+    storedHighWatermark = hw;
+  }
+
+  /**
+   * Schedules the next try of the head after a failure no single message is known to cause; the
+   * first buffered record becomes the head.
+   */
+  void retryLater() {
+    Duration delay = backoff.nextDelay();
+    if (headOffset == null && !buffer.isEmpty()) {
+      headOffset = buffer.peekFirst().offset();
+      headAttempts = 0;
+    }
+    retryAtNanos = System.nanoTime() + delay.toNanos();
+  }
+
+  /** Records that this consumer claimed the partition, stored at {@code offset} ({@link Lanes}). */
+  void claimed(long offset) {
+    stored = offset;
+    claimed = true;
   }
 
   /** Whether the stored offset was read and the consumer positioned on it. */
@@ -95,6 +138,7 @@ public final class PartitionWork {
     stored = storedOffset;
     expectedNext = storedOffset == null ? -1 : storedOffset;
     storedHighWatermark = null;
+    claimed = false;
     positioned = true;
   }
 

@@ -11,9 +11,11 @@ import org.postgresql.util.PGobject;
 
 /**
  * The {@code --handler-sql} effect: one statement (or procedure call) run per new message with its
- * named parameters bound. Several messages of a batch go to the server as one JDBC batch
- * (pipelined, one round trip for many); a statement that returns rows is run message by message.
- * Used from the poll thread only.
+ * named parameters bound. {@code :payload} is the value as text (a value that is not UTF-8 is
+ * parked by {@link #precheck}), {@code :payload_bytes} the exact value as bytea (never parked for
+ * its content). Several messages of a batch go to the server as one JDBC batch (pipelined, one
+ * round trip for many); a statement that returns rows is run message by message. Used from the poll
+ * thread only.
  */
 public final class SqlHandler implements Effect {
   private static final int MESSAGE_ID = 0;
@@ -23,6 +25,7 @@ public final class SqlHandler implements Effect {
   private static final int KEY = 4;
   private static final int PAYLOAD = 5;
   private static final int HEADERS = 6;
+  private static final int PAYLOAD_BYTES = 7;
 
   private final NamedSql sql;
   private final int[] binding;
@@ -42,6 +45,7 @@ public final class SqlHandler implements Effect {
                       case "key" -> KEY;
                       case "payload" -> PAYLOAD;
                       case "headers" -> HEADERS;
+                      case "payload_bytes" -> PAYLOAD_BYTES;
                       default -> throw new IllegalStateException(name);
                     })
             .toArray();
@@ -147,6 +151,7 @@ public final class SqlHandler implements Effect {
         case KEY -> setText(ps, p, m.key());
         case PAYLOAD -> setText(ps, p, d.payloadText());
         case HEADERS -> ps.setObject(p, jsonb(d.headersJson()));
+        case PAYLOAD_BYTES -> setBytes(ps, p, m.payload());
         default -> throw new IllegalStateException();
       }
     }
@@ -160,6 +165,7 @@ public final class SqlHandler implements Effect {
         case PARTITION -> ps.setInt(p, 0);
         case OFFSET -> ps.setLong(p, 0L);
         case HEADERS -> ps.setObject(p, jsonb("{}"));
+        case PAYLOAD_BYTES -> ps.setBytes(p, new byte[0]);
         default -> throw new IllegalStateException();
       }
     }
@@ -170,6 +176,14 @@ public final class SqlHandler implements Effect {
       ps.setNull(p, Types.VARCHAR);
     } else {
       ps.setString(p, value);
+    }
+  }
+
+  private static void setBytes(PreparedStatement ps, int p, byte[] value) throws SQLException {
+    if (value == null) {
+      ps.setNull(p, Types.BINARY);
+    } else {
+      ps.setBytes(p, value);
     }
   }
 

@@ -17,7 +17,7 @@ import java.util.List;
  * context of the message's {@code traceparent} / {@code tracestate} headers (a new trace when it
  * has none). The span covers the effect's call for the message's batch, so a message applied in a
  * JDBC batch shares the batch's duration. Each delivery carries its span's context for the Java
- * handler ({@link Delivery#traceContext()}). Called only from the poll thread.
+ * handler ({@link Delivery#traceContext()}). Stateless: lanes call it from their threads at once.
  */
 public final class TracedEffect implements Effect {
   private final Effect delegate;

@@ -17,7 +17,7 @@ record BenchOptions(
     Set<String> parts,
     Path jfr,
     Path repo) {
-  static final List<String> PARTS = List.of("relay", "consumer", "e2e");
+  static final List<String> PARTS = List.of("relay", "consumer", "e2e", "lanes");
 
   static final String USAGE =
       """
@@ -33,7 +33,9 @@ record BenchOptions(
         --e2e-rate N        end-to-end writer rate, msg/s (default 5000)
         --e2e-seconds N     end-to-end duration (default 60)
         --quick             rows 20000, reps 1, e2e 15 s: a smoke run
-        --only PART[,PART]  run only these of relay (drain and idle latency), consumer, e2e
+        --only PART[,PART]  run only these of relay (drain and idle latency), consumer (per-message
+                            and set-based SQL handler), e2e, lanes (a 2 ms Java handler on one
+                            partition with --lanes 1, 4, 16)
         --jfr DIR           record each daemon with Java Flight Recorder (settings=profile) into DIR
                             (the figures then include the recorder's overhead)
         --repo DIR          repository root with the built jars (default .)
@@ -82,7 +84,7 @@ record BenchOptions(
     for (String part : parts) {
       if (!PARTS.contains(part)) {
         throw new IllegalArgumentException(
-            "--only: expected relay, consumer or e2e, got '" + part + "'");
+            "--only: expected relay, consumer, e2e or lanes, got '" + part + "'");
       }
     }
     return parts;

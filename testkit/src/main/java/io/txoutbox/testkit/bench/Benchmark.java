@@ -43,6 +43,21 @@ public final class Benchmark {
   private static final String CONSUMER_HANDLER =
       "UPDATE bench_accounts SET balance = balance + 1, last_message = :message_id"
           + " WHERE id = CAST(split_part(:key, '-', 2) AS int)";
+
+  /** The set-based baseline's UPDATE, as a --handler-sql-batch statement over new_messages. */
+  private static final String BATCH_HANDLER =
+      "UPDATE bench_accounts a SET balance = a.balance + c.n, last_message = c.m"
+          + " FROM (SELECT CAST(split_part(key, '-', 2) AS int) AS id, count(*) AS n,"
+          + " max(message_id) AS m FROM new_messages GROUP BY 1) c WHERE a.id = c.id";
+
+  /** Messages of the lanes runs (one partition, a 2 ms handler: 1 lane needs about 20 s). */
+  private static final int LANE_MESSAGES = 10000;
+
+  private static final int[] LANES = {1, 4, 16};
+
+  /** --max-poll-records of the lanes runs (all of them). */
+  private static final int LANE_BATCH = 2000;
+
   private static final String E2E_HANDLER =
       "INSERT INTO bench_effects (message_id, written_at)"
           + " VALUES (:message_id, CAST(CAST(:payload AS jsonb) ->> 'written_at' AS timestamptz))";
@@ -84,6 +99,9 @@ public final class Benchmark {
         }
         if (o.runs("e2e")) {
           b.endToEnd(rep);
+        }
+        if (o.runs("lanes")) {
+          b.lanes(rep);
         }
       }
       String report = b.report();
@@ -355,31 +373,93 @@ public final class Benchmark {
     }
     record("consumer baseline: set-based JDBC (msg/s)", baseline);
 
-    String url = database("consume");
+    double rate = consumerRate("consume", topic, o.rows(), null, "--handler-sql", CONSUMER_HANDLER);
+    record("consumer SQL handler (msg/s)", rate);
+    record("consumer / baseline (%)", rate / baseline * 100);
+    double batch =
+        consumerRate("consume_batch", topic, o.rows(), null, "--handler-sql-batch", BATCH_HANDLER);
+    record("consumer set-based SQL handler (msg/s)", batch);
+    record("consumer set-based / baseline (%)", batch / baseline * 100);
+  }
+
+  /**
+   * Runs an inbox-consumer over the topic's {@code messages} (each adding 1 to an account) in a
+   * database of its own and returns its rate in msg/s.
+   *
+   * @param classpath added to the consumer's classpath (a handler class), or null
+   */
+  private double consumerRate(
+      String purpose, String topic, int messages, Path classpath, String... handlerArgs)
+      throws Exception {
+    String url = database(purpose);
     Programs p = programs(url);
     p.migrate();
+    List<String> args = new ArrayList<>(List.of("--group", "bench", "--topics", topic));
+    args.addAll(List.of(handlerArgs));
     try (Connection db = pg.connect(url)) {
       createAccounts(db);
-      try (JavaProcess consumer = consumer(p, "bench", topic, CONSUMER_HANDLER)) {
+      try (JavaProcess consumer =
+          classpath == null
+              ? p.consumer(
+                  p.dbUrl(), kafka.bootstrapServers(), daemonEnv(), args.toArray(String[]::new))
+              : p.consumer(
+                  p.dbUrl(),
+                  kafka.bootstrapServers(),
+                  daemonEnv(),
+                  classpath,
+                  args.toArray(String[]::new))) {
         awaitTrue(
             "consumer applied everything",
             Duration.ofMinutes(10),
-            () -> scalar(db, "SELECT coalesce(sum(balance), 0) FROM bench_accounts") >= o.rows());
+            () -> scalar(db, "SELECT coalesce(sum(balance), 0) FROM bench_accounts") >= messages);
         stop("inbox-consumer", consumer);
       }
       // received_at is each batch transaction's start. JVM start and group join are not counted,
       // and the first tenth of the messages is the warm-up, as in the baseline.
       String measured =
           " FROM (SELECT received_at FROM txoutbox.inbox ORDER BY received_at OFFSET "
-              + o.rows() / 10
+              + messages / 10
               + ") t";
       double seconds =
           scalarDouble(
               db, "SELECT extract(epoch FROM max(received_at) - min(received_at))" + measured);
       long rows = scalar(db, "SELECT count(*)" + measured);
-      double rate = rows / Math.max(seconds, 0.001);
-      record("consumer SQL handler (msg/s)", rate);
-      record("consumer / baseline (%)", rate / baseline * 100);
+      return rows / Math.max(seconds, 0.001);
+    }
+  }
+
+  // ---------------------------------------------------------------- lanes
+
+  /** One partition, a Java handler spending 2 ms per message, with 1, 4 and 16 lanes. */
+  private void lanes(int rep) throws Exception {
+    Path handler =
+        SleepingHandler.compile(
+            o.repo().resolve("inbox-consumer/target/inbox-consumer.jar"),
+            o.repo().resolve("target/bench/handler"));
+    String topic = "bench.lanes." + rep;
+    kafka.createTopic(topic, 1);
+    produce(topic, LANE_MESSAGES, j -> ("{\"n\":" + j + "}").getBytes(StandardCharsets.UTF_8));
+    double one = 0;
+    for (int lanes : LANES) {
+      double rate =
+          consumerRate(
+              "lanes" + lanes,
+              topic,
+              LANE_MESSAGES,
+              handler,
+              "--handler-class",
+              SleepingHandler.CLASS_NAME,
+              "--lanes",
+              Integer.toString(lanes),
+              // A batch waits for its slowest lane: larger batches even the lanes out.
+              "--max-poll-records",
+              Integer.toString(LANE_BATCH));
+      record("consumer 2 ms Java handler, 1 partition, lanes=" + lanes + " (msg/s)", rate);
+      if (lanes == 1) {
+        one = rate;
+      } else {
+        record("consumer lanes=" + lanes + " / lanes=1 (x)", rate / one);
+      }
     }
   }
 

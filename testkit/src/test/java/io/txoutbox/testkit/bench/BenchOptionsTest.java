@@ -16,7 +16,7 @@ class BenchOptionsTest {
     assertThat(o.reps()).isEqualTo(3);
     assertThat(o.e2eRate()).isEqualTo(5000);
     assertThat(o.e2eSeconds()).isEqualTo(60);
-    assertThat(o.parts()).containsExactly("relay", "consumer", "e2e");
+    assertThat(o.parts()).containsExactly("relay", "consumer", "e2e", "lanes");
     assertThat(o.jfr()).isNull();
   }
 

@@ -1,0 +1,75 @@
+package io.txoutbox.consumer.internals;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Mirrors the offsets committed in PostgreSQL to Kafka, so standard lag tools work. Best effort:
+ * the database is the source of truth and a lost Kafka commit changes nothing. Poll thread only
+ * (the Kafka consumer is not thread-safe).
+ */
+public final class KafkaOffsetMirror {
+  private static final Logger log = LoggerFactory.getLogger(KafkaOffsetMirror.class);
+
+  private final Consumer<byte[], byte[]> consumer;
+  private final Map<TopicPartition, OffsetAndMetadata> pending = new HashMap<>();
+
+  public KafkaOffsetMirror(Consumer<byte[], byte[]> consumer) {
+    this.consumer = consumer;
+  }
+
+  /** Notes the partition's new stored offset, to be committed to Kafka. */
+  public void stored(TopicPartition tp, long offset) {
+    pending.put(tp, new OffsetAndMetadata(offset));
+  }
+
+  /** Drops what was noted for the partitions (repositioned or lost: the database knows better). */
+  public void forget(Collection<TopicPartition> partitions) {
+    partitions.forEach(pending::remove);
+  }
+
+  /** Commits what was noted, asynchronously. */
+  public void commitAsync() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(pending);
+    pending.clear();
+    consumer.commitAsync(
+        offsets,
+        (o, e) -> {
+          if (e != null) {
+            log.debug(
+                "Kafka offset commit failed (harmless, offsets live in PostgreSQL): {}",
+                e.toString());
+          }
+        });
+  }
+
+  /** Commits what was noted for the partitions (all when null) now, before they go. */
+  public void commitSync(Collection<TopicPartition> partitions, Duration timeout) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    pending.forEach(
+        (tp, o) -> {
+          if (partitions == null || partitions.contains(tp)) {
+            offsets.put(tp, o);
+          }
+        });
+    offsets.keySet().forEach(pending::remove);
+    if (offsets.isEmpty()) {
+      return;
+    }
+    try {
+      consumer.commitSync(offsets, timeout);
+    } catch (RuntimeException e) {
+      log.debug("Kafka offset commit failed (harmless): {}", e.toString());
+    }
+  }
+}
