@@ -55,6 +55,7 @@ class ShardedRelayTest {
     JavaProcess a = relay("--shards", "4");
     JavaProcess b = relay("--shards", "4");
     awaitShares(Duration.ofSeconds(90), List.of(a, b), 2, 2);
+    startWriter();
     await("rows flow").atMost(Duration.ofSeconds(30)).until(() -> published() > 100);
 
     assertThat(a.stop()).as("exit status; log:%n%s", a.tail(40)).isZero();
@@ -71,6 +72,8 @@ class ShardedRelayTest {
     JavaProcess b = relay("--shards", "4");
     JavaProcess c = relay("--shards", "4");
     awaitShares(Duration.ofSeconds(90), List.of(a, b, c), 2, 1, 1);
+    startWriter();
+    await("rows flow").atMost(Duration.ofSeconds(30)).until(() -> published() > 100);
 
     a.kill9();
     awaitShares(Duration.ofSeconds(30), List.of(b, c), 2, 2);
@@ -97,6 +100,7 @@ class ShardedRelayTest {
   @Test
   void reshardingWhileWritersWriteLosesDuplicatesAndReordersNothing() throws Exception {
     setUp("shards_reshard", "--lease-ttl", "3s");
+    startWriter();
     JavaProcess a = relay();
     JavaProcess b = relay();
     awaitShares(Duration.ofSeconds(90), List.of(a, b), 1, 0);
@@ -130,7 +134,6 @@ class ShardedRelayTest {
     topic = name.replace('_', '-');
     kafka.createTopic(topic, 3);
     this.relayOptions = relayOptions;
-    startWriter();
   }
 
   private String[] relayOptions = new String[0];
@@ -161,6 +164,17 @@ class ShardedRelayTest {
     return code;
   }
 
+  @Test
+  void aFirstStartWithSeveralShardsOnAnOutboxWithABacklogExitsTwo() throws Exception {
+    setUp("shards_backlog");
+    db.insert(topic, "k", "v");
+    JavaProcess p = relay("--shards", "4");
+    assertThat(p.waitFor(Duration.ofSeconds(60))).as("log:%n%s", p.tail(20)).isEqualTo(2);
+    assertThat(p.tail(20))
+        .contains("--shards 4 but the database stores 1 shard(s)")
+        .contains("reshard --shards 4");
+  }
+
   /** Waits until the given processes hold exactly these numbers of shards, in any order. */
   private void awaitShares(Duration within, List<JavaProcess> holders, Integer... shares) {
     List<Integer> expected = new ArrayList<>(List.of(shares));
@@ -170,7 +184,7 @@ class ShardedRelayTest {
         .pollInterval(Duration.ofMillis(200))
         .conditionEvaluationListener(
             condition -> {
-              if (condition.getRemainingTimeInMS() <= 0) {
+              if (condition.getRemainingTimeInMS() <= 200) {
                 holders.forEach(p -> System.err.println("log of " + p + ":\n" + p.tail(30)));
               }
             })
