@@ -244,6 +244,7 @@ final class ShardAssigner implements Runnable {
     for (int s = 0; s < next.shards(); s++) {
       int shard = s;
       ctx.metrics().epoch(shard, () -> epochOf(shard));
+      ctx.metrics().register(shard);
     }
   }
 

@@ -97,8 +97,8 @@ final class ShardWorker implements Runnable {
   @Override
   public void run() {
     try {
-      while (running && lease.isAcquired()) {
-        runOnce();
+      while (running) {
+        runOnce(); // steps down (ending the loop) once the lease is lost
       }
     } catch (RuntimeException | Error e) {
       // runOnce handles every Exception; this is a bug or the JVM in trouble: stop, exit non-zero.
@@ -351,7 +351,11 @@ final class ShardWorker implements Runnable {
     closePublisher(Duration.ofSeconds(5));
     try {
       lease.release(clean);
-      log.info("released shard {} of relay {}", shard, ctx.config().relayName());
+      log.info(
+          "released the lease of shard {} of relay {}{}",
+          shard,
+          ctx.config().relayName(),
+          clean ? "" : " (not clean: a reshard settles it first)");
     } catch (SQLException | RuntimeException e) {
       log.warn(
           "could not release shard {}; its lease runs out in {}: {}",

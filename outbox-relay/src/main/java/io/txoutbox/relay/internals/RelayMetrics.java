@@ -9,6 +9,10 @@ import java.util.function.DoubleSupplier;
  */
 public final class RelayMetrics {
   private static final String SHARD = "shard";
+  private static final String LEASE_ACQUIRED = "relay_lease_acquired_total";
+  private static final String LEASE_ACQUIRED_HELP = "Times this instance acquired the shard";
+  private static final String STEP_DOWNS = "relay_step_downs_total";
+  private static final String STEP_DOWNS_HELP = "Times this instance lost the shard's lease";
 
   private final Metrics registry;
   private final Metrics.Counter purged;
@@ -70,11 +74,25 @@ public final class RelayMetrics {
     registry.counter("relay_retries_total", "Retried operations", "operation", operation).inc();
   }
 
+  /** Creates the shard's counters at 0, so they are scraped before the first batch. */
+  public void register(int shard) {
+    countBatch(shard, 0);
+    parked(shard, 0);
+    recovered(shard, 0);
+    counter(LEASE_ACQUIRED, LEASE_ACQUIRED_HELP, shard);
+    counter(STEP_DOWNS, STEP_DOWNS_HELP, shard);
+  }
+
+  // rows 0 only creates the counters
+  private void countBatch(int shard, int rows) {
+    counter("relay_published_records_total", "Outbox rows published to Kafka", shard).add(rows);
+    counter("relay_batches_total", "Kafka transactions committed", shard).add(rows > 0 ? 1 : 0);
+  }
+
   /** Records a published batch of a shard. */
   public void batch(
       int shard, int rows, long startedNanos, long nowMillis, long[] createdAtMillis) {
-    counter("relay_published_records_total", "Outbox rows published to Kafka", shard).add(rows);
-    counter("relay_batches_total", "Kafka transactions committed", shard).inc();
+    countBatch(shard, rows);
     batchSize.observe(rows);
     batchLatency.observeNanos(System.nanoTime() - startedNanos);
     for (long created : createdAtMillis) {
@@ -91,11 +109,11 @@ public final class RelayMetrics {
   }
 
   public void tookOver(int shard) {
-    counter("relay_lease_acquired_total", "Times this instance acquired the shard", shard).inc();
+    counter(LEASE_ACQUIRED, LEASE_ACQUIRED_HELP, shard).inc();
   }
 
   public void steppedDown(int shard) {
-    counter("relay_step_downs_total", "Times this instance lost the shard's lease", shard).inc();
+    counter(STEP_DOWNS, STEP_DOWNS_HELP, shard).inc();
   }
 
   public void purged(long rows) {
