@@ -30,6 +30,8 @@ REVOKE EXECUTE ON FUNCTION txoutbox.inbox_replay(text, text, text) FROM PUBLIC;
 GRANT INSERT ON txoutbox.outbox TO txoutbox_writer;
 GRANT USAGE ON SEQUENCE txoutbox.outbox_seq TO txoutbox_writer;
 GRANT SELECT (waiting, lease_expires_at) ON txoutbox.relay_state TO txoutbox_writer;
+-- the insert trigger reads the shard count (V5)
+GRANT SELECT ON SEQUENCE txoutbox.outbox_shard_count TO txoutbox_writer;
 
 -- relay
 GRANT SELECT, DELETE ON txoutbox.outbox TO txoutbox_relay;
@@ -38,6 +40,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON txoutbox.outbox_parked TO txoutbox_relay
 GRANT SELECT, INSERT, UPDATE, DELETE ON txoutbox.relay_state, txoutbox.relay_instances TO txoutbox_relay;
 GRANT SELECT ON txoutbox.flyway_schema_history, txoutbox.outbox_backlog, txoutbox.relay_status TO txoutbox_relay;
 GRANT EXECUTE ON FUNCTION txoutbox.outbox_replay(bigint) TO txoutbox_relay;
+-- shards (V5): the stored count (first start, reshard), the shard of pending rows (reshard)
+GRANT SELECT, UPDATE ON txoutbox.outbox_sharding TO txoutbox_relay;
+GRANT SELECT, UPDATE, USAGE ON SEQUENCE txoutbox.outbox_shard_count TO txoutbox_relay;
+GRANT UPDATE (shard) ON txoutbox.outbox TO txoutbox_relay;
+GRANT SELECT ON txoutbox.relay_shards TO txoutbox_relay;
 
 -- consumer
 GRANT SELECT, INSERT, UPDATE, DELETE ON txoutbox.inbox, txoutbox.inbox_offsets, txoutbox.inbox_parked TO txoutbox_consumer;

@@ -1,19 +1,15 @@
 package io.txoutbox.relay;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.txoutbox.relay.internals.CheckpointStore;
 import io.txoutbox.relay.internals.CrashHook;
 import io.txoutbox.relay.internals.Heartbeat;
 import io.txoutbox.relay.internals.Housekeeper;
 import io.txoutbox.relay.internals.InstanceRegistry;
-import io.txoutbox.relay.internals.Lease;
 import io.txoutbox.relay.internals.OutboxListener;
 import io.txoutbox.relay.internals.OutboxReader;
 import io.txoutbox.relay.internals.OutboxWriter;
-import io.txoutbox.relay.internals.Reconciler;
 import io.txoutbox.relay.internals.RelayMetrics;
-import io.txoutbox.relay.internals.TopicProbe;
-import io.txoutbox.relay.internals.TransactionalPublisher;
+import io.txoutbox.relay.internals.Sharding;
 import io.txoutbox.runtime.Config;
 import io.txoutbox.runtime.Database;
 import io.txoutbox.runtime.ExitCode;
@@ -30,28 +26,31 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
  * The outbox relay: publishes committed rows of {@code txoutbox.outbox} to Kafka exactly once, in
- * per-key commit order, as the one active instance of its relay name (the others stand by).
+ * per-key commit order. Each shard of the outbox has one active instance of the relay name at a
+ * time; with one shard (the default) one instance publishes and the others stand by.
  *
- * <p>Threads: the relay loop ({@code txoutbox-relay-loop}), the heartbeat (lease renewal and
- * instance heartbeat every ttl/3), the housekeeper (retention and backlog sampling) and, with
- * {@code --http-port}, the HTTP endpoint. {@link #start()} starts them; {@link #stop()} asks the
- * loop to finish its batch, release the lease and close the producer; {@link #awaitTermination()}
- * waits for that and closes every resource. Thread-safe.
+ * <p>Threads: the shard assigner ({@code txoutbox-relay-assigner}), a worker per shard held ({@code
+ * txoutbox-relay-shard-<n>}), the heartbeat (lease renewal and instance heartbeat every ttl/3), the
+ * housekeeper (retention and backlog sampling) and, with {@code --http-port}, the HTTP endpoint.
+ * {@link #start()} starts them; {@link #stop()} asks every worker to finish its batch, release its
+ * shard and close its producer; {@link #awaitTermination()} waits for that and closes every
+ * resource. Thread-safe.
  */
 public final class Relay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Relay.class);
 
-  /** Database connections: loop, LISTEN, heartbeat, housekeeper, and slack for reconnects. */
-  static final int POOL_SIZE = 6;
+  /**
+   * Database connections besides one per shard worker: assigner, LISTEN, heartbeat, housekeeper,
+   * and slack for reconnects.
+   */
+  static final int POOL_BASE = 5;
 
-  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(15);
   private static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(5);
   private static final int PURGE_CHUNK = 5000;
 
@@ -59,16 +58,16 @@ public final class Relay implements AutoCloseable {
   private final HikariDataSource dataSource;
   private final Admin admin;
   private final RelayMetrics metrics;
-  private final Lease lease;
+  private final Sharding sharding;
   private final InstanceRegistry registry;
-  private final Heartbeat heartbeat;
-  private final Housekeeper housekeeper;
   private final OutboxListener listener;
-  private final RelayLoop loop;
-  private final Thread loopThread;
+  private final ShardContext context;
   private final ScheduledExecutorService heartbeatExecutor;
   private final ScheduledExecutorService housekeepingExecutor;
   private HttpEndpoint http;
+  private ShardAssigner assigner;
+  private Thread assignerThread;
+  private Heartbeat heartbeat;
   private boolean started;
   private boolean closed;
 
@@ -84,7 +83,8 @@ public final class Relay implements AutoCloseable {
   }
 
   static HikariDataSource pool(Config config, RelayConfig rc) {
-    return Database.pool(config, "txoutbox-relay", POOL_SIZE, "txoutbox-relay/" + rc.relayName());
+    return Database.pool(
+        config, "txoutbox-relay", POOL_BASE + rc.shards(), "txoutbox-relay/" + rc.relayName());
   }
 
   /** Takes ownership of {@code dataSource}: {@link #close()} closes it. */
@@ -94,74 +94,62 @@ public final class Relay implements AutoCloseable {
     this.admin = Admin.create(config.adminProperties());
     this.metrics = new RelayMetrics(new Metrics());
     metrics.registry().bindPool(dataSource);
-    this.lease =
-        new Lease(
-            dataSource,
-            config.relayName(),
-            config.instanceId(),
-            config.leaseTtl(),
-            System::nanoTime);
+    this.sharding = new Sharding(dataSource);
     this.registry =
         new InstanceRegistry(
             dataSource, config.relayName(), config.instanceId(), Instance.host(), Instance.pid());
-    OutboxWriter writer = new OutboxWriter(dataSource);
-    CheckpointStore checkpoints =
-        new CheckpointStore(
-            admin,
-            config.checkpointTopic(),
-            CheckpointStore.groupIdFor(config.relayName()),
-            ADMIN_TIMEOUT);
     this.listener = new OutboxListener(dataSource);
-    this.loop =
-        new RelayLoop(
+    this.context =
+        new ShardContext(
             config,
-            lease,
+            dataSource,
+            admin,
             new OutboxReader(dataSource),
-            writer,
-            () ->
-                new TransactionalPublisher(
-                    new KafkaProducer<byte[], byte[]>(config.producerProperties()),
-                    checkpoints,
-                    crashHook,
-                    metrics),
-            checkpoints,
-            new Reconciler(dataSource, checkpoints, writer, metrics),
-            () ->
-                new TopicProbe(
-                    admin, Duration.ofSeconds(5), Duration.ofMinutes(10), System::nanoTime),
+            new OutboxWriter(dataSource),
             listener,
             metrics,
             crashHook);
-    this.heartbeat = new Heartbeat(lease, registry, this::role, config.leaseTtl().multipliedBy(2));
-    this.housekeeper =
+    this.heartbeatExecutor = singleThread("txoutbox-relay-heartbeat");
+    this.housekeepingExecutor = singleThread("txoutbox-relay-housekeeper");
+  }
+
+  /**
+   * Checks {@code --shards} against the stored count (storing it at the first start), then starts
+   * the threads and, with {@code --http-port}, the HTTP endpoint. Idempotent.
+   *
+   * @throws io.txoutbox.runtime.ConfigException when {@code --shards} differs from the stored count
+   * @throws UncheckedIOException if the HTTP port cannot be bound
+   * @throws IllegalStateException if the database cannot be read
+   */
+  public synchronized void start() {
+    if (started) {
+      return;
+    }
+    Sharding.Layout layout;
+    try {
+      layout = sharding.check(config.shards());
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read the shard layout: " + e, e);
+    }
+    started = true;
+    assigner = new ShardAssigner(context, sharding, registry, layout);
+    heartbeat =
+        new Heartbeat(
+            assigner::heldLeases, registry, this::role, config.leaseTtl().multipliedBy(2));
+    Housekeeper housekeeper =
         new Housekeeper(
             dataSource,
             registry,
             metrics,
             config.retention(),
             PURGE_CHUNK,
-            () -> loop.state() == RelayState.ACTIVE && lease.isHeld());
+            () -> assigner.publishes(0));
     for (RelayState s : RelayState.values()) {
-      metrics.role(s.label(), () -> loop.state() == s ? 1 : 0);
+      metrics.role(s.label(), () -> assigner.state() == s ? 1 : 0);
     }
-    metrics.epoch(() -> lease.epoch());
-    this.loopThread = new Thread(withMdc(loop), "txoutbox-relay-loop");
-    loopThread.setUncaughtExceptionHandler(
-        (t, e) -> log.error("relay loop died unexpectedly: {}", e.toString(), e));
-    this.heartbeatExecutor = singleThread("txoutbox-relay-heartbeat");
-    this.housekeepingExecutor = singleThread("txoutbox-relay-housekeeper");
-  }
-
-  /**
-   * Starts the threads and, with {@code --http-port}, the HTTP endpoint. Idempotent.
-   *
-   * @throws UncheckedIOException if the HTTP port cannot be bound
-   */
-  public synchronized void start() {
-    if (started) {
-      return;
-    }
-    started = true;
+    assignerThread = new Thread(withMdc(assigner), "txoutbox-relay-assigner");
+    assignerThread.setUncaughtExceptionHandler(
+        (t, e) -> log.error("relay assigner died unexpectedly: {}", e.toString(), e));
     if (config.httpPort() > 0) {
       try {
         http =
@@ -179,11 +167,12 @@ public final class Relay implements AutoCloseable {
     housekeepingExecutor.scheduleWithFixedDelay(
         housekeeper::purge, purge, purge, TimeUnit.MILLISECONDS);
     listener.start();
-    loopThread.start();
+    assignerThread.start();
     log.info(
-        "relay {} instance {} started (lease ttl {}, batch size {})",
+        "relay {} instance {} started ({} shard(s), lease ttl {}, batch size {})",
         config.relayName(),
         config.instanceId(),
+        layout.shards(),
         config.leaseTtl(),
         config.batchSize());
   }
@@ -195,7 +184,10 @@ public final class Relay implements AutoCloseable {
    */
   public void stop() {
     log.info("stop requested");
-    loop.requestStop();
+    ShardAssigner a = assigner();
+    if (a != null) {
+      a.requestStop();
+    }
   }
 
   /**
@@ -205,9 +197,12 @@ public final class Relay implements AutoCloseable {
    *     ExitCode#FAILURE} when an error stopped it (see {@link #failure()})
    */
   public ExitCode awaitTermination() throws InterruptedException {
-    loopThread.join();
+    Thread t = assignerThread();
+    if (t != null) {
+      t.join();
+    }
     close();
-    Throwable fatal = loop.fatal();
+    Throwable fatal = failure();
     if (fatal == null) {
       return ExitCode.OK;
     }
@@ -216,9 +211,12 @@ public final class Relay implements AutoCloseable {
 
   /** Waits up to {@code timeout} for the loop to end; true if it did. */
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
-    loopThread.join(Math.max(1, timeout.toMillis()));
-    if (loopThread.isAlive()) {
-      return false;
+    Thread t = assignerThread();
+    if (t != null) {
+      t.join(Math.max(1, timeout.toMillis()));
+      if (t.isAlive()) {
+        return false;
+      }
     }
     close();
     return true;
@@ -226,12 +224,14 @@ public final class Relay implements AutoCloseable {
 
   /** The error that stopped the relay, or null. */
   public Throwable failure() {
-    return loop.fatal();
+    ShardAssigner a = assigner();
+    return a == null ? null : a.fatal();
   }
 
-  /** The current state. */
+  /** The current state: {@link RelayState#ACTIVE} while it publishes at least one shard. */
   public RelayState state() {
-    return loop.state();
+    ShardAssigner a = assigner();
+    return a == null ? RelayState.STARTING : a.state();
   }
 
   /** This instance's id in the lease and {@code relay_instances}. */
@@ -261,10 +261,11 @@ public final class Relay implements AutoCloseable {
       }
       closed = true;
     }
-    loop.requestStop();
-    if (loopThread.isAlive()) {
+    Thread t = assignerThread();
+    if (t != null) {
+      assigner().requestStop();
       try {
-        loopThread.join();
+        t.join();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -292,30 +293,37 @@ public final class Relay implements AutoCloseable {
     log.info("relay {} instance {} stopped", config.relayName(), config.instanceId());
   }
 
+  private synchronized ShardAssigner assigner() {
+    return assigner;
+  }
+
+  private synchronized Thread assignerThread() {
+    return assignerThread;
+  }
+
+  // A draining instance counts as stopped at once, so the others take its shards as it releases.
   private String role() {
-    RelayState s = loop.state();
-    if (s == RelayState.ACTIVE && !lease.isAcquired()) {
-      return RelayState.STANDBY.role();
-    }
-    return s.role();
+    RelayState s = state();
+    return s == RelayState.DRAINING ? RelayState.STOPPED.role() : s.role();
   }
 
   private HttpEndpoint.Health liveness() {
-    boolean alive = loopThread.isAlive() && loop.fatal() == null;
+    Thread t = assignerThread();
+    boolean alive = t != null && t.isAlive() && failure() == null;
     return new HttpEndpoint.Health(
-        alive, alive ? "alive, " + loop.state().label() : "relay loop ended");
+        alive, alive ? "alive, " + state().label() : "relay assigner ended");
   }
 
   private HttpEndpoint.Health readiness() {
-    RelayState s = loop.state();
+    RelayState s = state();
     if (!heartbeat.databaseHealthy()) {
       return new HttpEndpoint.Health(false, s.label() + ", database unreachable");
     }
     return switch (s) {
       case STANDBY -> new HttpEndpoint.Health(true, "standby");
       case ACTIVE ->
-          loop.kafkaReady()
-              ? new HttpEndpoint.Health(true, "active, epoch " + lease.epoch())
+          assigner().kafkaReady()
+              ? new HttpEndpoint.Health(true, "active, shards " + assigner().heldShards())
               : new HttpEndpoint.Health(false, "active, Kafka producer not ready");
       default -> new HttpEndpoint.Health(false, s.label());
     };

@@ -27,6 +27,10 @@ public final class RelayConfig {
   static final String RETENTION = "retention";
   static final String CHECKPOINT_TOPIC = "checkpoint-topic";
   static final String HOUSEKEEPING_INTERVAL = "housekeeping-interval";
+  static final String SHARDS = "shards";
+
+  /** Most shards of a relay name. */
+  public static final int MAX_SHARDS = 1024;
 
   /** Most rows per Kafka transaction. */
   public static final int MAX_BATCH_SIZE = 100_000;
@@ -51,6 +55,7 @@ public final class RelayConfig {
   private final Duration retention;
   private final String checkpointTopic;
   private final Duration housekeepingInterval;
+  private final int shards;
   private final String kafkaBootstrap;
   private final int httpPort;
   private final Properties kafka;
@@ -64,6 +69,7 @@ public final class RelayConfig {
     retention = c.duration(RETENTION);
     checkpointTopic = c.string(CHECKPOINT_TOPIC);
     housekeepingInterval = c.duration(HOUSEKEEPING_INTERVAL);
+    shards = c.integer(SHARDS);
     kafkaBootstrap = c.string("kafka-bootstrap");
     httpPort = c.integer("http-port");
     kafka = c.kafkaProperties();
@@ -78,9 +84,20 @@ public final class RelayConfig {
                 RELAY_NAME,
                 ConfigType.STRING,
                 "default",
-                "instances with the same name form one active/standby group; also names the Kafka"
-                    + " transactional.id (txoutbox-relay-<name>) and checkpoint group"
-                    + " (txoutbox-relay.<name>)"))
+                "instances with the same name share its shards, one active owner per shard, the"
+                    + " rest stand by; also names the Kafka transactional.id"
+                    + " (txoutbox-relay-<name>) and checkpoint group (txoutbox-relay.<name>),"
+                    + " suffixed /shard-<s>-of-<N>/g<generation> with several shards or after a"
+                    + " reshard"))
+        .define(
+            ConfigKey.optional(
+                SHARDS,
+                ConfigType.INT,
+                "1",
+                "number of shards of the outbox (1 to "
+                    + MAX_SHARDS
+                    + "; 1 = one active relay); every instance runs with the number stored in the"
+                    + " database, a different one exits 2; change it with the reshard command"))
         .define(
             ConfigKey.optional(
                 BATCH_SIZE,
@@ -144,6 +161,10 @@ public final class RelayConfig {
     if (rc.batchSize < 1 || rc.batchSize > MAX_BATCH_SIZE) {
       throw new ConfigException(
           BATCH_SIZE, "must be between 1 and " + MAX_BATCH_SIZE + ", got " + rc.batchSize);
+    }
+    if (rc.shards < 1 || rc.shards > MAX_SHARDS) {
+      throw new ConfigException(
+          SHARDS, "must be between 1 and " + MAX_SHARDS + ", got " + rc.shards);
     }
     if (rc.pollInterval.compareTo(Duration.ofMillis(10)) < 0) {
       throw new ConfigException(POLL_INTERVAL, "must be at least 10ms, got " + rc.pollInterval);
@@ -211,6 +232,11 @@ public final class RelayConfig {
     return housekeepingInterval;
   }
 
+  /** The number of shards this instance was started with. */
+  public int shards() {
+    return shards;
+  }
+
   /** 0 = no HTTP endpoint. */
   public int httpPort() {
     return httpPort;
@@ -221,11 +247,6 @@ public final class RelayConfig {
     return instanceId;
   }
 
-  /** {@code txoutbox-relay-<relay-name>}, shared by every instance of the name. */
-  public String transactionalId() {
-    return "txoutbox-relay-" + relayName;
-  }
-
   /** How often a standby tries to take the lease. */
   public Duration standbyRetry() {
     Duration third = leaseTtl.dividedBy(3);
@@ -233,10 +254,27 @@ public final class RelayConfig {
   }
 
   /**
-   * The producer configuration: tuned defaults, then the {@code kafka.*} options, then the settings
-   * exactly-once depends on.
+   * {@code txoutbox-relay-<relay-name>}: the {@code transactional.id} of a relay name with one
+   * shard that was never resharded (see {@code Sharding.Layout#transactionalId}).
    */
+  public String transactionalId() {
+    return "txoutbox-relay-" + relayName;
+  }
+
+  /** {@link #producerProperties(String, int)} of a relay name with one shard, never resharded. */
   public Properties producerProperties() {
+    return producerProperties(transactionalId(), 1);
+  }
+
+  /**
+   * The producer configuration of one shard: tuned defaults, then the {@code kafka.*} options, then
+   * the settings exactly-once depends on.
+   *
+   * @param transactionalId the shard's, shared by every instance of the relay name
+   * @param shards the shard count: an instance may own them all, so each producer's buffer gets a
+   *     share of the default 32 MiB (at least 4 MiB) unless {@code kafka.buffer.memory} is set
+   */
+  public Properties producerProperties(String transactionalId, int shards) {
     Properties p = new Properties();
     // No linger: sendOffsetsToTransaction blocks right after the sends, and a lingering batch
     // would only start on its way after it. Under load batches still fill while requests are in
@@ -248,11 +286,16 @@ public final class RelayConfig {
     p.setProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
     p.setProperty(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
     p.setProperty(
+        ProducerConfig.BUFFER_MEMORY_CONFIG,
+        Long.toString(Math.max(4L << 20, (32L << 20) / Math.max(1, shards))));
+    p.setProperty(
         ProducerConfig.CLIENT_ID_CONFIG,
-        "txoutbox-relay-" + relayName + "-" + instanceId.replaceAll("[^A-Za-z0-9._-]", "_"));
+        transactionalId.replaceAll("[^A-Za-z0-9._-]", "_")
+            + "-"
+            + instanceId.replaceAll("[^A-Za-z0-9._-]", "_"));
     p.putAll(kafka);
     p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrap);
-    p.setProperty(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId());
+    p.setProperty(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     p.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.setProperty(ProducerConfig.ACKS_CONFIG, "all");
     p.setProperty(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

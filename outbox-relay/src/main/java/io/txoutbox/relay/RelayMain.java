@@ -28,7 +28,9 @@ public final class RelayMain {
   static final String SYNOPSIS =
       "java -jar outbox-relay.jar --db-url <jdbc-url> --kafka-bootstrap <host:port> [options]\n"
           + "       "
-          + RelayStatus.SYNOPSIS;
+          + RelayStatus.SYNOPSIS
+          + "\n       "
+          + Reshard.SYNOPSIS;
 
   private static final Logger log = LoggerFactory.getLogger(RelayMain.class);
   private static final Duration SCHEMA_CHECK_PATIENCE = Duration.ofSeconds(60);
@@ -52,6 +54,16 @@ public final class RelayMain {
           System.err,
           config -> RelayStatus.print(config, System.out));
     }
+    if (args.length > 0 && args[0].equals("reshard")) {
+      return Cli.run(
+          "outbox-relay reshard",
+          Reshard.SYNOPSIS,
+          Reshard.definition(),
+          Arrays.copyOfRange(args, 1, args.length),
+          System.getenv(),
+          System.err,
+          config -> Reshard.run(config, System.out));
+    }
     return Cli.run(
         "outbox-relay",
         SYNOPSIS,
@@ -66,7 +78,9 @@ public final class RelayMain {
     if (!config.positional().isEmpty()) {
       throw new ConfigException(
           "command",
-          "unknown command '" + config.positional().get(0) + "'; the only command is status");
+          "unknown command '"
+              + config.positional().get(0)
+              + "'; the commands are status and reshard");
     }
     RelayConfig rc = RelayConfig.from(config);
     try {

@@ -12,7 +12,8 @@ import javax.sql.DataSource;
 
 /**
  * {@code outbox-relay.jar status}: what the database says about a relay name — its instances and
- * their roles, the backlog per topic, parked rows and the last publication. Needs no Kafka.
+ * their roles, its shards (owner, epoch, heartbeat, backlog and oldest pending age of each), the
+ * backlog per topic, parked rows and the last publication. Needs no Kafka.
  */
 final class RelayStatus {
   static final String SYNOPSIS =
@@ -41,6 +42,15 @@ final class RelayStatus {
           "SELECT instance_id, role, holds_lease, epoch, date_trunc('second', heartbeat_age) AS"
               + " heartbeat_age, last_publish_at, published_total FROM txoutbox.relay_status"
               + " WHERE relay_name = ? ORDER BY role, instance_id",
+          name);
+      SqlReport.print(
+          out,
+          c,
+          "relay " + name + ": shards",
+          "SELECT shard, shards, owner, owner_role, epoch, leased, date_trunc('second',"
+              + " owner_heartbeat_age) AS heartbeat_age, pending, date_trunc('second',"
+              + " oldest_pending_age) AS oldest_pending_age, published_total, clean,"
+              + " resharding_to FROM txoutbox.relay_shards WHERE relay_name = ? ORDER BY shard",
           name);
       SqlReport.print(
           out,

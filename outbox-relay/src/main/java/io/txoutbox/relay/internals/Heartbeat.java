@@ -2,19 +2,21 @@ package io.txoutbox.relay.internals;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs every ttl/3 on its own thread (so a slow batch never delays it): renews the lease while it
- * is held and records this instance's role and heartbeat. While active, it also marks instances of
- * the relay name that fell silent as stopped. Tells whether the database answered, for readiness.
+ * Runs every ttl/3 on its own thread (so a slow batch never delays it): renews the leases of the
+ * shards this instance holds and records its role and heartbeat. While active, it also marks
+ * instances of the relay name that fell silent as stopped. Tells whether the database answered, for
+ * readiness.
  */
 public final class Heartbeat implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
 
-  private final Lease lease;
+  private final Supplier<? extends Collection<Lease>> leases;
   private final InstanceRegistry registry;
   private final Supplier<String> role;
   private final Duration silentAfter;
@@ -27,8 +29,11 @@ public final class Heartbeat implements Runnable {
    * @param silentAfter other instances without a heartbeat for this long count as stopped
    */
   public Heartbeat(
-      Lease lease, InstanceRegistry registry, Supplier<String> role, Duration silentAfter) {
-    this.lease = lease;
+      Supplier<? extends Collection<Lease>> leases,
+      InstanceRegistry registry,
+      Supplier<String> role,
+      Duration silentAfter) {
+    this.leases = leases;
     this.registry = registry;
     this.role = role;
     this.silentAfter = silentAfter;
@@ -37,9 +42,13 @@ public final class Heartbeat implements Runnable {
   @Override
   public void run() {
     try {
-      if (lease.isAcquired() && !lease.renew()) {
-        // The loop sees the lease gone at its next check and steps down without writing.
-        log.warn("lease renewal found another instance active: this one steps down");
+      for (Lease lease : leases.get()) {
+        if (lease.isAcquired() && !lease.renew()) {
+          // The shard's worker sees the lease gone at its next check and steps down.
+          log.warn(
+              "lease renewal of shard {} found another instance active: this one steps down",
+              lease.shard());
+        }
       }
       String current = role.get();
       registry.heartbeat(current);

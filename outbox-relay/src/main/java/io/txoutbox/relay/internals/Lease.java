@@ -10,7 +10,8 @@ import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 
 /**
- * The lease in {@code txoutbox.relay_state} that makes one instance per relay name active.
+ * The lease of one shard in {@code txoutbox.relay_state}: one instance per relay name and shard
+ * publishes it.
  *
  * <p>Acquired when nobody holds it or it expired (judged by the database clock), which increments
  * the epoch; renewed by the heartbeat every ttl/3 while held. Locally the lease counts as held
@@ -26,35 +27,45 @@ public final class Lease {
   public static final String RELEASE_CHANNEL = "txoutbox_relay";
 
   private static final String ENSURE_ROW_SQL =
-      "INSERT INTO txoutbox.relay_state (relay_name) VALUES (?) ON CONFLICT (relay_name) DO NOTHING";
+      "INSERT INTO txoutbox.relay_state (relay_name, shard) VALUES (?, ?)"
+          + " ON CONFLICT (relay_name, shard) DO NOTHING";
+  // Only under the shard layout this instance works with (generation), and only while no reshard
+  // is in progress; when settling for a reshard, only a shard not released cleanly.
   private static final String ACQUIRE_SQL =
       """
-      WITH prev AS (SELECT owner FROM txoutbox.relay_state WHERE relay_name = ?)
+      WITH prev AS (SELECT owner FROM txoutbox.relay_state WHERE relay_name = ? AND shard = ?)
       UPDATE txoutbox.relay_state s
-         SET owner = ?, epoch = s.epoch + 1,
+         SET owner = ?, epoch = s.epoch + 1, clean = false,
              lease_expires_at = now() + ? * interval '1 millisecond', updated_at = now()
-       WHERE s.relay_name = ?
+       WHERE s.relay_name = ? AND s.shard = ?
          AND (s.owner IS NULL OR s.owner = ? OR s.lease_expires_at IS NULL
               OR s.lease_expires_at < now())
+         AND EXISTS (SELECT 1 FROM txoutbox.outbox_sharding c
+                      WHERE c.generation = ?
+                        AND CASE WHEN ? THEN c.resharding_to IS NOT NULL AND NOT s.clean
+                                 ELSE c.resharding_to IS NULL END)
       RETURNING s.epoch, (SELECT owner FROM prev)
       """;
   private static final String RENEW_SQL =
       """
       UPDATE txoutbox.relay_state
          SET lease_expires_at = now() + ? * interval '1 millisecond', updated_at = now()
-       WHERE relay_name = ? AND owner = ? AND epoch = ?
+       WHERE relay_name = ? AND shard = ? AND owner = ? AND epoch = ?
       """;
   private static final String RELEASE_SQL =
       """
       WITH released AS (
-        UPDATE txoutbox.relay_state SET owner = NULL, lease_expires_at = NULL, updated_at = now()
-         WHERE relay_name = ? AND owner = ? AND epoch = ?
+        UPDATE txoutbox.relay_state
+           SET owner = NULL, lease_expires_at = NULL, clean = ?, updated_at = now()
+         WHERE relay_name = ? AND shard = ? AND owner = ? AND epoch = ?
         RETURNING relay_name)
       SELECT pg_notify('txoutbox_relay', relay_name) FROM released
       """;
 
   private final DataSource dataSource;
   private final String relayName;
+  private final int shard;
+  private final int generation;
   private final String owner;
   private final long ttlMillis;
   private final LongSupplier nanoTime;
@@ -71,8 +82,28 @@ public final class Lease {
    */
   public Lease(
       DataSource dataSource, String relayName, String owner, Duration ttl, LongSupplier nanoTime) {
+    this(dataSource, relayName, 0, 0, owner, ttl, nanoTime);
+  }
+
+  /**
+   * The lease of one shard.
+   *
+   * @param shard the shard (row {@code (relayName, shard)} of {@code relay_state})
+   * @param generation the shard layout this instance works with ({@code
+   *     outbox_sharding.generation}); the lease is only acquired while it is current
+   */
+  public Lease(
+      DataSource dataSource,
+      String relayName,
+      int shard,
+      int generation,
+      String owner,
+      Duration ttl,
+      LongSupplier nanoTime) {
     this.dataSource = dataSource;
     this.relayName = relayName;
+    this.shard = shard;
+    this.generation = generation;
     this.owner = owner;
     this.ttlMillis = ttl.toMillis();
     this.nanoTime = nanoTime;
@@ -82,11 +113,25 @@ public final class Lease {
   public record Acquired(Fence fence, String previousOwner) {}
 
   /**
-   * Takes the lease if it is free, expired, or this instance's own (left from a step-down).
+   * Takes the lease if it is free, expired, or this instance's own (left from a step-down), the
+   * generation is current and no reshard is in progress.
    *
    * @return the acquisition, or empty when another instance holds a valid lease
    */
   public Optional<Acquired> tryAcquire() throws SQLException {
+    return tryAcquire(false);
+  }
+
+  /**
+   * Like {@link #tryAcquire()}, but only while a reshard is in progress and only when the last
+   * holder did not release the shard cleanly: the holding is used to settle the shard (fence the
+   * last producer, reconcile the last checkpoint) before the reshard switches the layout.
+   */
+  public Optional<Acquired> tryAcquireToSettle() throws SQLException {
+    return tryAcquire(true);
+  }
+
+  private Optional<Acquired> tryAcquire(boolean settling) throws SQLException {
     dbLock.lock();
     try {
       if (!rowEnsured) {
@@ -95,6 +140,7 @@ public final class Lease {
             c -> {
               try (PreparedStatement ps = c.prepareStatement(ENSURE_ROW_SQL)) {
                 ps.setString(1, relayName);
+                ps.setInt(2, shard);
                 return ps.executeUpdate();
               }
             });
@@ -107,16 +153,21 @@ public final class Lease {
               c -> {
                 try (PreparedStatement ps = c.prepareStatement(ACQUIRE_SQL)) {
                   ps.setString(1, relayName);
-                  ps.setString(2, owner);
-                  ps.setLong(3, ttlMillis);
-                  ps.setString(4, relayName);
-                  ps.setString(5, owner);
+                  ps.setInt(2, shard);
+                  ps.setString(3, owner);
+                  ps.setLong(4, ttlMillis);
+                  ps.setString(5, relayName);
+                  ps.setInt(6, shard);
+                  ps.setString(7, owner);
+                  ps.setInt(8, generation);
+                  ps.setBoolean(9, settling);
                   try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                       return Optional.empty();
                     }
                     return Optional.of(
-                        new Acquired(new Fence(relayName, owner, rs.getLong(1)), rs.getString(2)));
+                        new Acquired(
+                            new Fence(relayName, shard, owner, rs.getLong(1)), rs.getString(2)));
                   }
                 }
               });
@@ -151,8 +202,9 @@ public final class Lease {
                 try (PreparedStatement ps = c.prepareStatement(RENEW_SQL)) {
                   ps.setLong(1, ttlMillis);
                   ps.setString(2, relayName);
-                  ps.setString(3, owner);
-                  ps.setLong(4, f.epoch());
+                  ps.setInt(3, shard);
+                  ps.setString(4, owner);
+                  ps.setLong(5, f.epoch());
                   return ps.executeUpdate();
                 }
               });
@@ -172,8 +224,20 @@ public final class Lease {
   /**
    * Gives the lease up (and notifies standbys) so another instance can take over at once. Does
    * nothing when not held.
+   *
+   * @param clean true when every batch committed to Kafka under this holding is recorded and the
+   *     producer is closed: the shard needs no settling before a reshard
    */
+  public void release(boolean clean) throws SQLException {
+    releaseAs(clean);
+  }
+
+  /** {@link #release(boolean)} not known to be clean: a reshard settles the shard first. */
   public void release() throws SQLException {
+    releaseAs(false);
+  }
+
+  private void releaseAs(boolean clean) throws SQLException {
     dbLock.lock();
     try {
       Fence f = fence;
@@ -185,9 +249,11 @@ public final class Lease {
           dataSource,
           c -> {
             try (PreparedStatement ps = c.prepareStatement(RELEASE_SQL)) {
-              ps.setString(1, relayName);
-              ps.setString(2, owner);
-              ps.setLong(3, f.epoch());
+              ps.setBoolean(1, clean);
+              ps.setString(2, relayName);
+              ps.setInt(3, shard);
+              ps.setString(4, owner);
+              ps.setLong(5, f.epoch());
               ps.executeQuery().close();
               return null;
             }
@@ -223,6 +289,11 @@ public final class Lease {
       throw new IllegalStateException("lease not held");
     }
     return f;
+  }
+
+  /** The shard of this lease. */
+  public int shard() {
+    return shard;
   }
 
   /** The epoch held, or -1. */

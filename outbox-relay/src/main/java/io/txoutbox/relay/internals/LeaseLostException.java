@@ -11,6 +11,8 @@ public final class LeaseLostException extends Exception {
     super(
         "relay "
             + fence.relayName()
+            + " shard "
+            + fence.shard()
             + " is no longer owned by "
             + fence.owner()
             + " at epoch "

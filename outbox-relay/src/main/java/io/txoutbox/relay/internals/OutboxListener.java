@@ -4,8 +4,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
@@ -47,14 +47,13 @@ public final class OutboxListener implements AutoCloseable {
   private final Thread thread;
   private final Object lock = new Object();
 
-  /** Channels notified since a waiter last consumed them. Guarded by {@link #lock}. */
-  private final Set<String> notified = new HashSet<>();
+  /** Notifications counted per channel. Guarded by {@link #lock}. */
+  private final Map<String, Long> counts = new HashMap<>();
+
+  private final Waiter defaultWaiter = new Waiter();
 
   /** The listening thread's current {@code getNotifications} call, or null between calls. */
   private volatile Call current;
-
-  /** The call whose streaming already woke a waiter. Guarded by {@link #lock}. */
-  private long streamingCallWoken = -1;
 
   private volatile boolean closed;
 
@@ -77,44 +76,80 @@ public final class OutboxListener implements AutoCloseable {
   }
 
   /**
-   * Waits for a notification on {@code channel} received since the last wait on it returned true.
+   * Waits for a notification on {@code channel} received since the last wait on it returned true
+   * (on this listener's own {@link Waiter}).
    *
    * @param timeout the longest wait
    * @param keepWaiting checked at least every {@value #SLICE_MILLIS} ms; false ends the wait early
    * @return true when notified
    */
   public boolean await(String channel, Duration timeout, BooleanSupplier keepWaiting) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (lock) {
-      while (keepWaiting.getAsBoolean()) {
-        if (notified.remove(channel) || (OUTBOX_CHANNEL.equals(channel) && streaming())) {
-          return true;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return false;
-        }
-        try {
-          lock.wait(Math.max(1, Math.min(SLICE_MILLIS, left / 1_000_000)));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-      }
-    }
-    return false;
+    return defaultWaiter.await(channel, timeout, keepWaiting);
   }
 
-  /** Whether the current call has outlasted its slice, once per call. Holds {@link #lock}. */
-  private boolean streaming() {
-    Call c = current;
-    if (c == null
-        || c.id() == streamingCallWoken
-        || System.nanoTime() - c.startedNanos() < STREAMING_NANOS) {
+  /** A new waiter: each sees every notification once, whatever the other waiters consumed. */
+  public Waiter newWaiter() {
+    return new Waiter();
+  }
+
+  /**
+   * One waiting party (a shard's worker, the instance's assigner): remembers which notifications it
+   * has seen, so every waiter wakes for each. Used by one thread at a time.
+   */
+  public final class Waiter {
+    private final Map<String, Long> seen = new HashMap<>();
+
+    /** The call whose streaming already woke this waiter. Guarded by {@link #lock}. */
+    private long streamingCallWoken = -1;
+
+    private Waiter() {}
+
+    /**
+     * Waits for a notification on {@code channel} received since this waiter last returned true for
+     * it.
+     *
+     * @param timeout the longest wait
+     * @param keepWaiting checked at least every {@value #SLICE_MILLIS} ms; false ends the wait
+     * @return true when notified
+     */
+    public boolean await(String channel, Duration timeout, BooleanSupplier keepWaiting) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      synchronized (lock) {
+        while (keepWaiting.getAsBoolean()) {
+          long count = counts.getOrDefault(channel, 0L);
+          if (count != seen.getOrDefault(channel, 0L)) {
+            seen.put(channel, count);
+            return true;
+          }
+          if (OUTBOX_CHANNEL.equals(channel) && streaming()) {
+            return true;
+          }
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          try {
+            lock.wait(Math.max(1, Math.min(SLICE_MILLIS, left / 1_000_000)));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
+        }
+      }
       return false;
     }
-    streamingCallWoken = c.id();
-    return true;
+
+    /** Whether the current call has outlasted its slice, once per call. Holds {@link #lock}. */
+    private boolean streaming() {
+      Call c = current;
+      if (c == null
+          || c.id() == streamingCallWoken
+          || System.nanoTime() - c.startedNanos() < STREAMING_NANOS) {
+        return false;
+      }
+      streamingCallWoken = c.id();
+      return true;
+    }
   }
 
   private void listen() {
@@ -137,7 +172,7 @@ public final class OutboxListener implements AutoCloseable {
         if (notes != null && notes.length > 0) {
           synchronized (lock) {
             for (PGNotification n : notes) {
-              notified.add(n.getName());
+              counts.merge(n.getName(), 1L, Long::sum);
             }
             lock.notifyAll();
           }
@@ -175,8 +210,8 @@ public final class OutboxListener implements AutoCloseable {
       }
       // Anything committed while not listening was missed: let waiters look once.
       synchronized (lock) {
-        notified.add(OUTBOX_CHANNEL);
-        notified.add(Lease.RELEASE_CHANNEL);
+        counts.merge(OUTBOX_CHANNEL, 1L, Long::sum);
+        counts.merge(Lease.RELEASE_CHANNEL, 1L, Long::sum);
         lock.notifyAll();
       }
     } catch (SQLException e) {

@@ -27,6 +27,10 @@ public final class OutboxReader {
   static final String POLL_SQL =
       "SELECT seq, message_id, topic, key, payload, payload_bytes, header_names, header_values,"
           + " (extract(epoch FROM created_at) * 1000)::bigint FROM txoutbox.outbox_poll(?)";
+  // With several shards: an ordered scan of outbox_shard_seq (V5__relay_shards.sql).
+  static final String SHARD_POLL_SQL =
+      "SELECT seq, message_id, topic, key, payload, payload_bytes, header_names, header_values,"
+          + " (extract(epoch FROM created_at) * 1000)::bigint FROM txoutbox.outbox_poll(?, ?)";
 
   private final DataSource dataSource;
 
@@ -41,11 +45,26 @@ public final class OutboxReader {
    * @throws SQLException as the driver reports it
    */
   public List<OutboxRow> poll(int limit) throws SQLException {
+    return poll(limit, 0, 1);
+  }
+
+  /**
+   * The next publishable rows of one shard in seq order.
+   *
+   * @param limit at most this many
+   * @param shard the shard
+   * @param shards the shard count; with one, every row is in shard 0 and the primary key is read
+   * @throws SQLException as the driver reports it
+   */
+  public List<OutboxRow> poll(int limit, int shard, int shards) throws SQLException {
     return Sql.autocommit(
         dataSource,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(POLL_SQL)) {
+          try (PreparedStatement ps = c.prepareStatement(shards == 1 ? POLL_SQL : SHARD_POLL_SQL)) {
             ps.setInt(1, limit);
+            if (shards > 1) {
+              ps.setInt(2, shard);
+            }
             try (ResultSet rs = ps.executeQuery()) {
               List<OutboxRow> rows = new ArrayList<>();
               while (rs.next()) {

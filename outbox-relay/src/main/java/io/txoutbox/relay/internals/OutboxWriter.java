@@ -30,7 +30,7 @@ public final class OutboxWriter {
                     last_publish_at = CASE WHEN p.n > 0 THEN now() ELSE s.last_publish_at END,
                     published_total = s.published_total + p.n
                FROM present p
-              WHERE s.relay_name = ? AND s.owner = ? AND s.epoch = ?
+              WHERE s.relay_name = ? AND s.shard = ? AND s.owner = ? AND s.epoch = ?
              RETURNING 1),
            moved AS (
              DELETE FROM txoutbox.outbox o USING batch b
@@ -49,14 +49,15 @@ public final class OutboxWriter {
       """;
 
   private static final String WAITING_SQL =
-      "UPDATE txoutbox.relay_state SET waiting = true WHERE relay_name = ? AND owner = ? AND epoch = ?";
+      "UPDATE txoutbox.relay_state SET waiting = true"
+          + " WHERE relay_name = ? AND shard = ? AND owner = ? AND epoch = ?";
 
   // ON CONFLICT: a row parked again after outbox_replay keeps one parked entry, counting attempts.
   static final String PARK_SQL =
       """
       WITH fence AS (
              SELECT 1 FROM txoutbox.relay_state
-              WHERE relay_name = ? AND owner = ? AND epoch = ?
+              WHERE relay_name = ? AND shard = ? AND owner = ? AND epoch = ?
               FOR SHARE),
            parked AS (
              INSERT INTO txoutbox.outbox_parked (seq, message_id, topic, key, reason, error, attempts)
@@ -98,8 +99,9 @@ public final class OutboxWriter {
             ps.setArray(3, c.createArrayOf("bigint", boxed(offsets, seqs.length)));
             ps.setString(4, checkpoint);
             ps.setString(5, fence.relayName());
-            ps.setString(6, fence.owner());
-            ps.setLong(7, fence.epoch());
+            ps.setInt(6, fence.shard());
+            ps.setString(7, fence.owner());
+            ps.setLong(8, fence.epoch());
             return fenceAndCount(ps);
           }
         });
@@ -118,8 +120,9 @@ public final class OutboxWriter {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(WAITING_SQL)) {
             ps.setString(1, fence.relayName());
-            ps.setString(2, fence.owner());
-            ps.setLong(3, fence.epoch());
+            ps.setInt(2, fence.shard());
+            ps.setString(3, fence.owner());
+            ps.setLong(4, fence.epoch());
             long updated = ps.executeUpdate(); // the fence row is the row it changes
             return new long[] {updated, updated};
           }
@@ -150,11 +153,12 @@ public final class OutboxWriter {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(PARK_SQL)) {
             ps.setString(1, fence.relayName());
-            ps.setString(2, fence.owner());
-            ps.setLong(3, fence.epoch());
-            ps.setArray(4, Sql.bigints(c, seqs));
-            ps.setArray(5, c.createArrayOf("text", reasons));
-            ps.setArray(6, c.createArrayOf("text", errors));
+            ps.setInt(2, fence.shard());
+            ps.setString(3, fence.owner());
+            ps.setLong(4, fence.epoch());
+            ps.setArray(5, Sql.bigints(c, seqs));
+            ps.setArray(6, c.createArrayOf("text", reasons));
+            ps.setArray(7, c.createArrayOf("text", errors));
             return fenceAndCount(ps);
           }
         });

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class Reconciler {
   private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
   private static final String LAST_RECORDED_SQL =
-      "SELECT last_checkpoint FROM txoutbox.relay_state WHERE relay_name = ?";
+      "SELECT last_checkpoint FROM txoutbox.relay_state WHERE relay_name = ? AND shard = ?";
 
   private final DataSource dataSource;
   private final CheckpointStore checkpoints;
@@ -56,7 +56,7 @@ public final class Reconciler {
           InterruptedException,
           ExecutionException,
           TimeoutException {
-    Optional<Checkpoint> recorded = lastRecorded(fence.relayName());
+    Optional<Checkpoint> recorded = lastRecorded(fence);
     Optional<Checkpoint> committed = checkpoints.read();
     long recordedBatch = recorded.map(Checkpoint::batch).orElse(0L);
     if (committed.isEmpty()) {
@@ -78,7 +78,7 @@ public final class Reconciler {
     }
     int moved = writer.move(fence, cp.seqs(), null, null, cp.encode());
     if (moved > 0) {
-      metrics.recovered(moved);
+      metrics.recovered(fence.shard(), moved);
       log.info(
           "recorded {} row(s) of batch {} (epoch {}) that were committed to Kafka but not yet"
               + " recorded as published",
@@ -91,13 +91,14 @@ public final class Reconciler {
     return cp.batch() + 1;
   }
 
-  private Optional<Checkpoint> lastRecorded(String relayName) throws SQLException {
+  private Optional<Checkpoint> lastRecorded(Fence fence) throws SQLException {
     String text =
         Sql.autocommit(
             dataSource,
             c -> {
               try (PreparedStatement ps = c.prepareStatement(LAST_RECORDED_SQL)) {
-                ps.setString(1, relayName);
+                ps.setString(1, fence.relayName());
+                ps.setInt(2, fence.shard());
                 try (ResultSet rs = ps.executeQuery()) {
                   return rs.next() ? rs.getString(1) : null;
                 }

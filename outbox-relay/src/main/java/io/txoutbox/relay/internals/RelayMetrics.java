@@ -9,37 +9,28 @@ import org.apache.kafka.clients.producer.Producer;
  * figures are sampled by the housekeeper, so a scrape never queries the database. Thread-safe.
  */
 public final class RelayMetrics {
+  private static final String SHARD = "shard";
+  private static final String LEASE_ACQUIRED = "relay_lease_acquired_total";
+  private static final String LEASE_ACQUIRED_HELP = "Times this instance acquired the shard";
+  private static final String STEP_DOWNS = "relay_step_downs_total";
+  private static final String STEP_DOWNS_HELP = "Times this instance lost the shard's lease";
+
   private final Metrics registry;
-  private final Metrics.Counter published;
-  private final Metrics.Counter batches;
-  private final Metrics.Counter parked;
-  private final Metrics.Counter takeovers;
-  private final Metrics.Counter stepDowns;
   private final Metrics.Counter purged;
-  private final Metrics.Counter recovered;
   private final Metrics.Histogram batchSize;
   private final Metrics.Histogram commitLatency;
   private final Metrics.Histogram batchLatency;
   private final Metrics.Histogram delay;
+  private volatile int shards = 1;
   private volatile double backlog = Double.NaN;
   private volatile double oldestAge = Double.NaN;
   private volatile double parkedRows = Double.NaN;
 
   public RelayMetrics(Metrics registry) {
     this.registry = registry;
-    published = registry.counter("relay_published_records_total", "Outbox rows published to Kafka");
-    batches = registry.counter("relay_batches_total", "Kafka transactions committed");
-    parked = registry.counter("relay_parked_records_total", "Rows parked after Kafka refused them");
-    takeovers = registry.counter("relay_lease_acquired_total", "Times this instance became active");
-    stepDowns =
-        registry.counter("relay_step_downs_total", "Times this instance stopped being active");
     purged =
         registry.counter(
             "relay_housekeeping_deleted_total", "outbox_published rows deleted after --retention");
-    recovered =
-        registry.counter(
-            "relay_recovered_records_total",
-            "Rows found committed to Kafka but not recorded, and recorded on takeover");
     batchSize = registry.sizes("relay_batch_size", "Records per Kafka transaction");
     commitLatency =
         registry.latency("relay_kafka_commit_seconds", "Duration of commitTransaction()");
@@ -78,9 +69,14 @@ public final class RelayMetrics {
     registry.gauge("relay_role", "1 for the role this instance has now", isCurrent, "role", role);
   }
 
-  /** Registers the epoch gauge. */
-  public void epoch(DoubleSupplier epoch) {
-    registry.gauge("relay_epoch", "Lease epoch held by this instance, -1 when not active", epoch);
+  /** Registers the epoch gauge of a shard (replacing an earlier one of the shard). */
+  public void epoch(int shard, DoubleSupplier epoch) {
+    String help = "Lease epoch of the shard held by this instance, -1 when not held";
+    if (shards == 1) {
+      registry.gauge("relay_epoch", help, epoch);
+    } else {
+      registry.gauge("relay_epoch", help, epoch, SHARD, Integer.toString(shard));
+    }
   }
 
   /** Counts a retry of {@code operation}. */
@@ -88,10 +84,25 @@ public final class RelayMetrics {
     registry.counter("relay_retries_total", "Retried operations", "operation", operation).inc();
   }
 
-  /** Records a published batch. */
-  public void batch(int rows, long startedNanos, long nowMillis, long[] createdAtMillis) {
-    published.add(rows);
-    batches.inc();
+  /** Creates the shard's counters at 0, so they are scraped before the first batch. */
+  public void register(int shard) {
+    countBatch(shard, 0);
+    parked(shard, 0);
+    recovered(shard, 0);
+    counter(LEASE_ACQUIRED, LEASE_ACQUIRED_HELP, shard);
+    counter(STEP_DOWNS, STEP_DOWNS_HELP, shard);
+  }
+
+  // rows 0 only creates the counters
+  private void countBatch(int shard, int rows) {
+    counter("relay_published_records_total", "Outbox rows published to Kafka", shard).add(rows);
+    counter("relay_batches_total", "Kafka transactions committed", shard).add(rows > 0 ? 1 : 0);
+  }
+
+  /** Records a published batch of a shard. */
+  public void batch(
+      int shard, int rows, long startedNanos, long nowMillis, long[] createdAtMillis) {
+    countBatch(shard, rows);
     batchSize.observe(rows);
     batchLatency.observeNanos(System.nanoTime() - startedNanos);
     for (long created : createdAtMillis) {
@@ -103,24 +114,42 @@ public final class RelayMetrics {
     return commitLatency;
   }
 
-  public void parked(int rows) {
-    parked.add(rows);
+  public void parked(int shard, int rows) {
+    counter("relay_parked_records_total", "Rows parked after Kafka refused them", shard).add(rows);
   }
 
-  public void tookOver() {
-    takeovers.inc();
+  public void tookOver(int shard) {
+    counter(LEASE_ACQUIRED, LEASE_ACQUIRED_HELP, shard).inc();
   }
 
-  public void steppedDown() {
-    stepDowns.inc();
+  public void steppedDown(int shard) {
+    counter(STEP_DOWNS, STEP_DOWNS_HELP, shard).inc();
   }
 
   public void purged(long rows) {
     purged.add(rows);
   }
 
-  public void recovered(long rows) {
-    recovered.add(rows);
+  public void recovered(int shard, long rows) {
+    counter(
+            "relay_recovered_records_total",
+            "Rows found committed to Kafka but not recorded, and recorded on takeover",
+            shard)
+        .add(rows);
+  }
+
+  /**
+   * Per-shard metrics carry a {@code shard} label once the relay name has several shards; with one,
+   * they are exactly as before shards existed.
+   */
+  public void shards(int shards) {
+    this.shards = shards;
+  }
+
+  private Metrics.Counter counter(String name, String help, int shard) {
+    return shards == 1
+        ? registry.counter(name, help)
+        : registry.counter(name, help, SHARD, Integer.toString(shard));
   }
 
   /** Updates the sampled backlog figures. */

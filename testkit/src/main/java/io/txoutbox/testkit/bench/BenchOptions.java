@@ -15,6 +15,8 @@ record BenchOptions(
     int e2eRate,
     int e2eSeconds,
     Set<String> parts,
+    int shards,
+    int relays,
     Path jfr,
     Path repo) {
   static final List<String> PARTS = List.of("relay", "consumer", "e2e", "lanes");
@@ -36,6 +38,8 @@ record BenchOptions(
         --only PART[,PART]  run only these of relay (drain and idle latency), consumer (per-message
                             and set-based SQL handler), e2e, lanes (a 2 ms Java handler on one
                             partition with --lanes 1, 4, 16)
+        --shards N          relay shards in the relay and e2e parts (default 1)
+        --relays N          relay instances in the relay and e2e parts (default 1)
         --jfr DIR           record each daemon with Java Flight Recorder (settings=profile) into DIR
                             (the figures then include the recorder's overhead)
         --repo DIR          repository root with the built jars (default .)
@@ -49,6 +53,8 @@ record BenchOptions(
     int rate = 5000;
     int seconds = 60;
     Set<String> parts = new LinkedHashSet<>(PARTS);
+    int shards = 1;
+    int relays = 1;
     Path jfr = null;
     Path repo = Path.of(".");
     for (int i = 0; i < args.length; i++) {
@@ -66,13 +72,30 @@ record BenchOptions(
         case "--e2e-rate" -> rate = positive(args, ++i);
         case "--e2e-seconds" -> seconds = positive(args, ++i);
         case "--only" -> parts = parts(args, ++i);
+        case "--shards" -> shards = positive(args, ++i);
+        case "--relays" -> relays = positive(args, ++i);
         case "--jfr" -> jfr = Path.of(value(args, ++i)).toAbsolutePath();
         case "--repo" -> repo = Path.of(value(args, ++i));
         default -> throw new IllegalArgumentException(args[i] + ": unknown option");
       }
     }
     return new BenchOptions(
-        rows, keys, reps, latency, rate, seconds, parts, jfr, repo.toAbsolutePath());
+        rows,
+        keys,
+        reps,
+        latency,
+        rate,
+        seconds,
+        parts,
+        shards,
+        relays,
+        jfr,
+        repo.toAbsolutePath());
+  }
+
+  /** Appended to the relay figures' names when the relay is not one instance of one shard. */
+  String relaySetup() {
+    return shards == 1 && relays == 1 ? "" : " [" + shards + " shards, " + relays + " relays]";
   }
 
   boolean runs(String part) {

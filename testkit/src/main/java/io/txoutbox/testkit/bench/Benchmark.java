@@ -119,9 +119,60 @@ public final class Benchmark {
         o.repo(), o.repo().resolve("target/bench/logs"), pg, db, kafka.bootstrapServers());
   }
 
-  /** A relay started with the bench's settings; see {@link #daemonEnv()}. */
-  private JavaProcess relay(Programs p) {
-    return p.relay(p.dbUrl(), kafka.bootstrapServers(), daemonEnv());
+  /**
+   * {@code --relays} relay instances with {@code --shards}, started with the bench's settings (see
+   * {@link #daemonEnv()}); {@link RelayGroup#awaitShardsHeld} waits until every shard is held.
+   */
+  private RelayGroup relays(Programs p) {
+    List<JavaProcess> started = new ArrayList<>();
+    for (int i = 0; i < o.relays(); i++) {
+      started.add(
+          p.relay(
+              p.dbUrl(),
+              kafka.bootstrapServers(),
+              daemonEnv(),
+              "--shards",
+              Integer.toString(o.shards())));
+    }
+    return new RelayGroup(started);
+  }
+
+  /** The relay instances of one part. */
+  private final class RelayGroup implements AutoCloseable {
+    private final List<JavaProcess> relays;
+
+    RelayGroup(List<JavaProcess> relays) {
+      this.relays = relays;
+    }
+
+    /** Waits until every shard is held and every instance holds some (or all shards are held). */
+    void awaitShardsHeld(Connection db) throws Exception {
+      int holders = Math.min(o.relays(), o.shards());
+      awaitTrue(
+          "every shard held",
+          Duration.ofSeconds(90),
+          () ->
+              scalar(
+                          db,
+                          "SELECT count(*) FROM txoutbox.relay_state"
+                              + " WHERE owner IS NOT NULL AND lease_expires_at > now()")
+                      == o.shards()
+                  && scalar(
+                          db,
+                          "SELECT count(DISTINCT owner) FROM txoutbox.relay_state"
+                              + " WHERE owner IS NOT NULL AND lease_expires_at > now()")
+                      == holders);
+    }
+
+    /** Records each instance's peak RSS and stops it with SIGTERM. */
+    void stop() {
+      relays.forEach(r -> Benchmark.this.stop("outbox-relay", r));
+    }
+
+    @Override
+    public void close() {
+      relays.forEach(JavaProcess::close);
+    }
   }
 
   private JavaProcess consumer(Programs p, String group, String topic, String handlerSql) {
@@ -181,13 +232,14 @@ public final class Benchmark {
     String url = database("relay");
     Programs p = programs(url);
     p.migrate();
+    String setup = o.relaySetup();
     try (Connection db = pg.connect(url);
-        JavaProcess relay = relay(p)) {
-      awaitTrue("relay active", Duration.ofSeconds(60), () -> activeRelays(db) == 1);
+        RelayGroup relays = relays(p)) {
+      relays.awaitShardsHeld(db);
       drain(db, topic, o.rows() / 10); // warm-up
       double rate = o.rows() / drain(db, topic, o.rows());
-      record("relay drain (records/s)", rate);
-      record("relay drain / baseline (%)", rate / baseline * 100);
+      record("relay drain (records/s)" + setup, rate);
+      record("relay drain / baseline (%)" + setup, rate / baseline * 100);
 
       double[] baseLatencies = producerLatency("bench.latency.baseline." + rep);
       record(
@@ -197,9 +249,9 @@ public final class Benchmark {
           "relay latency baseline: raw producer, 1-record txn p99 (ms)",
           Stats.percentile(baseLatencies, 99));
       double[] latencies = latency(db, "bench.latency." + rep);
-      record("relay idle latency p50 (ms)", Stats.percentile(latencies, 50));
-      record("relay idle latency p99 (ms)", Stats.percentile(latencies, 99));
-      stop("outbox-relay", relay);
+      record("relay idle latency p50 (ms)" + setup, Stats.percentile(latencies, 50));
+      record("relay idle latency p99 (ms)" + setup, Stats.percentile(latencies, 99));
+      relays.stop();
     }
   }
 
@@ -487,9 +539,9 @@ public final class Benchmark {
             "CREATE TABLE bench_effects (message_id text, written_at timestamptz,"
                 + " applied_at timestamptz NOT NULL DEFAULT clock_timestamp())");
       }
-      try (JavaProcess relay = relay(p);
+      try (RelayGroup relays = relays(p);
           JavaProcess consumer = consumer(p, "e2e", topic, E2E_HANDLER)) {
-        awaitTrue("relay active", Duration.ofSeconds(60), () -> activeRelays(db) == 1);
+        relays.awaitShardsHeld(db);
         // Writing before the consumer has joined its group would measure the join, not the path:
         // one message through the whole pipeline first, not counted.
         p.awaitReady(consumer, Duration.ofSeconds(60));
@@ -539,10 +591,12 @@ public final class Benchmark {
                         + " FROM bench_effects e JOIN txoutbox.outbox_published p"
                         + " ON p.message_id = CAST(e.message_id AS uuid)")) {
           rs.next();
-          record("end to end, relay part: commit→published p99 (ms)", rs.getDouble(1) * 1000);
+          record(
+              "end to end, relay part: commit→published p99 (ms)" + o.relaySetup(),
+              rs.getDouble(1) * 1000);
           record("end to end, consumer part: published→effect p99 (ms)", rs.getDouble(2) * 1000);
         }
-        stop("outbox-relay", relay);
+        relays.stop();
         stop("inbox-consumer", consumer);
       }
     }
@@ -557,10 +611,6 @@ public final class Benchmark {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-  }
-
-  private static long activeRelays(Connection db) throws SQLException {
-    return scalar(db, "SELECT count(*) FROM txoutbox.relay_status WHERE role = 'active'");
   }
 
   static long scalar(Connection db, String sql) throws SQLException {

@@ -36,6 +36,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *     (the run must then fail with lost=1 dup_records=1 dup_effects=1 order_violations=2)
  * @param repo repository root holding the built jars
  * @param logDir where the daemons' logs and the fault timeline ({@code chaos.log}) go
+ * @param relays relay instances (the faults hit whichever holds shards)
+ * @param shards the relays' {@code --shards}
  */
 public record ChaosOptions(
     long seed,
@@ -54,13 +56,15 @@ public record ChaosOptions(
     Set<FaultKind> kinds,
     boolean sabotage,
     Path repo,
-    Path logDir) {
+    Path logDir,
+    int relays,
+    int shards) {
 
   /** The text of {@code --help}. */
   public static final String USAGE =
       """
       Usage: ./chaos.sh [options]
-        Fault-injection suite: real PostgreSQL, Kafka broker process(es), two outbox-relays and two
+        Fault-injection suite: real PostgreSQL, Kafka broker process(es), outbox-relays (--relays) and two
         inbox-consumers per group as separate processes from their jars, each daemon's PostgreSQL
         connections (and, with one broker, the Kafka connections) through TCP proxies. Writers
         enqueue messages carrying a per-key sequence while randomised faults hit the stack; at the
@@ -80,6 +84,8 @@ public record ChaosOptions(
         --cluster             3 brokers, acks=all, min.insync.replicas=2; one broker is killed
                               instead of the single one (Kafka traffic is not proxied then)
         --lease-ttl DURATION  relays' --lease-ttl (default 5s)
+        --relays N            outbox-relay instances (default 2)
+        --shards N            the relays' --shards (default 1)
         --session-timeout DURATION  consumers' kafka.session.timeout.ms (default 6s)
         --drain-timeout DURATION    bound of the final quiet period (default 3m)
         --timeout DURATION    bound of the whole run (default 10m + 1s per 500 messages)
@@ -105,6 +111,8 @@ public record ChaosOptions(
     positive("--writers", writers);
     positive("--partitions", partitions);
     positive("--groups", groups);
+    positive("--relays", relays);
+    positive("--shards", shards);
     if (faults < 0) {
       throw new IllegalArgumentException("--faults: must be 0 or more, got " + faults);
     }
@@ -144,6 +152,8 @@ public record ChaosOptions(
     Set<FaultKind> kinds = all();
     Path repo = Path.of(".");
     Path logDir = null;
+    int relays = 2;
+    int shards = 1;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -172,6 +182,8 @@ public record ChaosOptions(
         }
         case "--repo" -> repo = Path.of(value(args, ++i, a));
         case "--log-dir" -> logDir = Path.of(value(args, ++i, a));
+        case "--relays" -> relays = (int) number(a, value(args, ++i, a));
+        case "--shards" -> shards = (int) number(a, value(args, ++i, a));
         default -> throw new UsageException(a + ": unknown option (see --help)");
       }
     }
@@ -202,7 +214,9 @@ public record ChaosOptions(
           kinds,
           sabotage,
           repo,
-          logDir);
+          logDir,
+          relays,
+          shards);
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
@@ -220,6 +234,9 @@ public record ChaosOptions(
       a.add("--cluster");
     }
     a.addAll(List.of("--lease-ttl", text(leaseTtl), "--session-timeout", text(sessionTimeout)));
+    if (relays != 2 || shards != 1) {
+      a.addAll(List.of("--relays", Integer.toString(relays), "--shards", Integer.toString(shards)));
+    }
     if (!kinds.equals(all())) {
       a.addAll(List.of("--only", FaultKind.join(kinds)));
     }

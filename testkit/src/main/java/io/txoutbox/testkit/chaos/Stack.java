@@ -90,7 +90,8 @@ final class Stack implements AutoCloseable {
 
   private void startDaemons() {
     String bootstrap = options.cluster() ? kafka.bootstrapServers() : kafkaProxy.address();
-    for (String slot : List.of("A", "B")) {
+    for (int i = 0; i < options.relays(); i++) {
+      String slot = String.valueOf((char) ('A' + i));
       Daemon d =
           new Daemon(
               Daemon.Kind.RELAY,
@@ -105,7 +106,9 @@ final class Stack implements AutoCloseable {
                       "--relay-name",
                       RELAY_NAME,
                       "--lease-ttl",
-                      ChaosOptions.text(options.leaseTtl())));
+                      ChaosOptions.text(options.leaseTtl()),
+                      "--shards",
+                      Integer.toString(options.shards())));
       relays.add(d);
       d.start(Map.of());
     }

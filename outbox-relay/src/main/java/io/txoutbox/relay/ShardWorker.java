@@ -1,0 +1,367 @@
+package io.txoutbox.relay;
+
+import io.txoutbox.relay.internals.Checkpoint;
+import io.txoutbox.relay.internals.CheckpointStore;
+import io.txoutbox.relay.internals.CrashHook;
+import io.txoutbox.relay.internals.Fence;
+import io.txoutbox.relay.internals.Lease;
+import io.txoutbox.relay.internals.LeaseLostException;
+import io.txoutbox.relay.internals.OutboxListener;
+import io.txoutbox.relay.internals.OutboxRow;
+import io.txoutbox.relay.internals.Reconciler;
+import io.txoutbox.relay.internals.Sharding;
+import io.txoutbox.relay.internals.TransactionalPublisher;
+import io.txoutbox.relay.internals.TransactionalPublisher.Published;
+import io.txoutbox.relay.internals.TransactionalPublisher.Rejected;
+import io.txoutbox.relay.internals.Triage;
+import io.txoutbox.runtime.Backoff;
+import io.txoutbox.runtime.Failure;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes one shard for as long as this instance holds its lease, on a thread of its own: {@code
+ * while (running) runOnce()}.
+ *
+ * <p>Before its first batch it creates the shard's transactional producer, calls {@code
+ * initTransactions()} (fencing the shard's previous owner and settling its open transaction) and
+ * reconciles: the rows of the shard's last checkpoint committed to Kafka are recorded as published.
+ * Then, per batch: poll the shard, Kafka transaction (records + checkpoint), commit, move the rows
+ * in the database (fenced by the shard's epoch); the next poll follows at once. Only an empty poll
+ * waits for a NOTIFY or {@code --poll-interval}, after setting {@code relay_state.waiting} (writers
+ * NOTIFY only while it is set) and polling once more. The worker never starts a batch while the
+ * previous one is committed in Kafka but not recorded, so at most one batch, the one named by the
+ * last checkpoint, is ever in that state.
+ *
+ * <p>It ends when asked ({@link #requestRelease()}: finish the batch, close the producer, release
+ * the lease, clean when every committed batch is recorded), when the lease is lost (step down,
+ * writing nothing more) or on a fatal error. A worker created to settle a shard for a reshard ends
+ * right after reconciling. Errors are classified once ({@link Failure#of}); after a Kafka error
+ * whose effect is unknown the producer is recreated and the checkpoint reconciled again.
+ */
+final class ShardWorker implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ShardWorker.class);
+  private static final Duration DRAIN_COMMIT_GRACE = Duration.ofSeconds(30);
+
+  private final ShardContext ctx;
+  private final Lease lease;
+  private final int shard;
+  private final int shards;
+  private final boolean settleOnly;
+  private final Sharding.Layout layout;
+  private final CheckpointStore checkpoints;
+  private final Reconciler reconciler;
+  private final OutboxListener.Waiter waiter;
+  private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+  private final CountDownLatch releaseRequested = new CountDownLatch(1);
+
+  private volatile boolean running = true;
+  private volatile boolean kafkaReady;
+  private volatile long releaseRequestedNanos;
+  private volatile Throwable fatal;
+
+  // Worker thread only.
+  private TransactionalPublisher publisher;
+  private boolean reconciled;
+  private Triage triage;
+  private PendingMove pending;
+  private boolean markedWaiting;
+  private long nextBatch = 1;
+  private String operation = "start";
+
+  /** A batch committed to Kafka and not yet recorded in the database. */
+  private record PendingMove(
+      Checkpoint checkpoint, Published published, long startedNanos, long[] createdAt) {}
+
+  /**
+   * @param lease the shard's lease, acquired
+   * @param settleOnly only settle the shard for a reshard: initialise, reconcile, release
+   */
+  ShardWorker(ShardContext ctx, Lease lease, Sharding.Layout layout, boolean settleOnly) {
+    this.ctx = ctx;
+    this.lease = lease;
+    this.shard = lease.shard();
+    this.shards = layout.shards();
+    this.layout = layout;
+    this.settleOnly = settleOnly;
+    this.checkpoints = ctx.checkpoints(layout, shard);
+    this.reconciler = ctx.reconciler(checkpoints);
+    this.waiter = ctx.listener().newWaiter();
+  }
+
+  @Override
+  public void run() {
+    try {
+      while (running) {
+        runOnce(); // steps down (ending the loop) once the lease is lost
+      }
+    } catch (RuntimeException | Error e) {
+      // runOnce handles every Exception; this is a bug or the JVM in trouble: stop, exit non-zero.
+      log.error("shard {} worker failed unexpectedly: {}", shard, e.toString(), e);
+      fatal = e;
+    } finally {
+      drain();
+    }
+  }
+
+  /** Asks the worker to finish its batch and release the shard; returns at once. Idempotent. */
+  void requestRelease() {
+    if (running) {
+      releaseRequestedNanos = System.nanoTime();
+      running = false;
+      releaseRequested.countDown();
+    }
+  }
+
+  int shard() {
+    return shard;
+  }
+
+  Lease lease() {
+    return lease;
+  }
+
+  /** Initialised producer and reconciled checkpoint. */
+  boolean kafkaReady() {
+    return kafkaReady;
+  }
+
+  /** The error that must stop the relay, or null. */
+  Throwable fatal() {
+    return fatal;
+  }
+
+  private void runOnce() {
+    try {
+      step();
+    } catch (LeaseLostException e) {
+      stepDown(e.getMessage());
+    } catch (Exception e) {
+      onFailure(e);
+    }
+  }
+
+  private void step() throws Exception {
+    if (!lease.isHeld()) {
+      operation = "lease renewal";
+      if (!lease.renew()) {
+        stepDown("the lease ran out or another instance took it over");
+        return;
+      }
+    }
+    if (pending != null) {
+      recordPending();
+    }
+    if (publisher == null) {
+      operation = "Kafka producer initialisation";
+      publisher = ctx.initialisedPublisher(layout, shard, checkpoints);
+    }
+    if (!reconciled) {
+      operation = "reconciliation with the last Kafka checkpoint";
+      checkpoints.ensureTopic();
+      nextBatch = reconciler.reconcile(lease.fence());
+      markedWaiting = false; // reconciling may have moved rows, which clears relay_state.waiting
+      triage = ctx.triage();
+      reconciled = true;
+      kafkaReady = true;
+      backoff.reset();
+      if (settleOnly) {
+        log.info("settled shard {} at epoch {} for the reshard", shard, lease.epoch());
+        running = false;
+        return;
+      }
+      log.info(
+          "publishing as the active relay of shard {} of {} at epoch {}",
+          shard,
+          shards,
+          lease.epoch());
+    }
+    publishNextBatch();
+  }
+
+  private void publishNextBatch() throws Exception {
+    operation = "outbox poll";
+    long started = System.nanoTime();
+    List<OutboxRow> rows = ctx.reader().poll(ctx.config().batchSize(), shard, shards);
+    if (rows.isEmpty()) {
+      backoff.reset();
+      if (markedWaiting) {
+        waiter.await(
+            OutboxListener.OUTBOX_CHANNEL,
+            ctx.config().pollInterval(),
+            () -> running && lease.isHeld());
+      } else {
+        // Writers NOTIFY only while we wait; poll once more first, for rows committed by writers
+        // that looked before this.
+        operation = "marking the shard waiting";
+        ctx.writer().markWaiting(lease.fence());
+        markedWaiting = true;
+      }
+      return;
+    }
+    Fence fence = lease.fence();
+    Checkpoint.Builder cp = new Checkpoint.Builder(fence.epoch(), nextBatch);
+    operation = "parking";
+    List<OutboxRow> batch = triage.select(fence, rows, cp);
+    if (batch.isEmpty()) {
+      return;
+    }
+    operation = "Kafka transaction of batch " + nextBatch;
+    Checkpoint checkpoint = cp.build();
+    TransactionalPublisher.Outcome outcome =
+        publisher.publish(batch, checkpoint, this::keepCommitting);
+    if (outcome instanceof Rejected rejected) {
+      operation = "parking";
+      if (!triage.parkRejected(fence, rejected)) {
+        // After a timeout the producer's view of what reached the broker is unreliable (see
+        // apache/kafka#12392, KIP-890): do not reuse it, even though the abort went through.
+        throw new RelayErrors.BatchAbortedException(
+            rejected.error(), RelayErrors.hasTimeout(rejected.error()));
+      }
+      return;
+    }
+    long[] createdAt = batch.stream().mapToLong(OutboxRow::createdAtMillis).toArray();
+    pending = new PendingMove(checkpoint, (Published) outcome, started, createdAt);
+    if (log.isDebugEnabled()) {
+      RelayErrors.logPublished(log, batch, (Published) outcome);
+    }
+    ctx.crashHook().reached(CrashHook.Point.AFTER_KAFKA_COMMIT);
+    recordPending();
+    ctx.crashHook().reached(CrashHook.Point.AFTER_DB_COMMIT);
+    backoff.reset();
+  }
+
+  private void recordPending() throws SQLException, LeaseLostException {
+    operation = "recording batch " + pending.checkpoint().batch() + " as published";
+    Published p = pending.published();
+    markedWaiting = false; // the move clears relay_state.waiting
+    int moved =
+        ctx.writer()
+            .move(
+                lease.fence(),
+                p.seqs(),
+                p.partitions(),
+                p.offsets(),
+                pending.checkpoint().encode());
+    if (moved != p.seqs().length) {
+      log.warn(
+          "shard {} batch {}: {} of {} rows were still in outbox (the others were recorded already)",
+          shard,
+          pending.checkpoint().batch(),
+          moved,
+          p.seqs().length);
+    }
+    ctx.metrics()
+        .batch(
+            shard,
+            p.seqs().length,
+            pending.startedNanos(),
+            System.currentTimeMillis(),
+            pending.createdAt());
+    nextBatch = pending.checkpoint().batch() + 1;
+    pending = null;
+  }
+
+  private void onFailure(Exception e) {
+    Failure failure = Failure.of(e);
+    if (failure == Failure.FENCED) {
+      stepDown("fenced by a newer producer of the shard's transactional.id: " + e);
+      return;
+    }
+    if (failure == Failure.FATAL || e instanceof CheckpointStore.CorruptCheckpointException) {
+      log.error(
+          "{} of shard {} failed and cannot succeed by retrying; stopping: {}",
+          operation,
+          shard,
+          e.toString(),
+          e);
+      fatal = e;
+      running = false;
+      return;
+    }
+    if (!RelayErrors.hasSqlCause(e)
+        && !(e instanceof RelayErrors.BatchAbortedException b && !b.resetProducer())) {
+      // A Kafka call failed and what it did is unknown: start again from initTransactions() and
+      // the checkpoint, which settle it.
+      closePublisher(Duration.ZERO);
+    }
+    int attempt = backoff.attempt() + 1;
+    Duration delay = backoff.nextDelay();
+    ctx.metrics()
+        .retry(operation.startsWith("Kafka transaction") ? "kafka-transaction" : operation);
+    log.warn(
+        "{} of shard {} failed, retrying in {} ms (attempt {}): {}",
+        operation,
+        shard,
+        delay.toMillis(),
+        attempt,
+        e instanceof RelayErrors.BatchAbortedException ? e.getCause().toString() : e.toString());
+    try {
+      releaseRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      requestRelease();
+    }
+  }
+
+  private void stepDown(String reason) {
+    log.info("stepping down from shard {} at epoch {}: {}", shard, lease.epoch(), reason);
+    closePublisher(Duration.ZERO);
+    lease.forget();
+    // Never write after being fenced: the new holder reconciles the pending batch.
+    pending = null;
+    running = false;
+    ctx.metrics().steppedDown(shard);
+  }
+
+  private void closePublisher(Duration timeout) {
+    if (publisher != null) {
+      publisher.close(timeout);
+      publisher = null;
+    }
+    reconciled = false;
+    kafkaReady = false;
+  }
+
+  private boolean keepCommitting() {
+    return lease.isAcquired()
+        && (running || System.nanoTime() - releaseRequestedNanos < DRAIN_COMMIT_GRACE.toNanos());
+  }
+
+  /** Records what can be recorded, closes the producer, releases the lease. */
+  private void drain() {
+    if (!lease.isAcquired()) {
+      closePublisher(Duration.ZERO);
+      return;
+    }
+    if (pending != null) {
+      try {
+        recordPending();
+      } catch (Exception e) {
+        log.warn("shard {}: could not record the last batch; its next owner will: {}", shard, e);
+      }
+    }
+    // Clean: no batch committed in Kafka is unrecorded, and the producer is settled.
+    boolean clean = pending == null && reconciled;
+    closePublisher(Duration.ofSeconds(5));
+    try {
+      lease.release(clean);
+      log.info(
+          "released the lease of shard {} of relay {}{}",
+          shard,
+          ctx.config().relayName(),
+          clean ? "" : " (not clean: a reshard settles it first)");
+    } catch (SQLException | RuntimeException e) {
+      log.warn(
+          "could not release shard {}; its lease runs out in {}: {}",
+          shard,
+          ctx.config().leaseTtl(),
+          e.toString());
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package io.txoutbox.relay.internals;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * What an instance needs to decide which shards to take: the live instances of its relay name and
+ * who holds which shard's lease now. Read-only. Thread-safe.
+ */
+public final class ShardTable {
+  private static final String LIVE_SQL =
+      """
+      SELECT instance_id FROM txoutbox.relay_instances
+       WHERE relay_name = ? AND role <> 'stopped'
+         AND heartbeat_at > now() - ? * interval '1 millisecond'
+      """;
+  private static final String LEASES_SQL =
+      """
+      SELECT shard, owner FROM txoutbox.relay_state
+       WHERE relay_name = ? AND owner IS NOT NULL AND lease_expires_at > now()
+      """;
+
+  private final DataSource dataSource;
+  private final String relayName;
+
+  public ShardTable(DataSource dataSource, String relayName) {
+    this.dataSource = dataSource;
+    this.relayName = relayName;
+  }
+
+  /**
+   * A snapshot.
+   *
+   * @param live ids of instances with a heartbeat younger than the liveness window, not stopped
+   * @param holders the holder of each shard whose lease is valid
+   */
+  public record Snapshot(List<String> live, Map<Integer, String> holders) {
+    /** Valid leases per holder. */
+    public Map<String, Integer> owned() {
+      Map<String, Integer> owned = new HashMap<>();
+      holders.values().forEach(o -> owned.merge(o, 1, Integer::sum));
+      return owned;
+    }
+
+    /** Shards below {@code shards} that nobody holds (free, released, or expired). */
+    public Set<Integer> free(int shards) {
+      Set<Integer> free = new HashSet<>();
+      for (int s = 0; s < shards; s++) {
+        if (!holders.containsKey(s)) {
+          free.add(s);
+        }
+      }
+      return free;
+    }
+  }
+
+  /**
+   * @param liveWithin instances whose last heartbeat is older count as gone (the lease ttl: a dead
+   *     instance leaves the live set when its leases run out)
+   */
+  public Snapshot read(Duration liveWithin) throws SQLException {
+    return Sql.autocommit(
+        dataSource,
+        c -> {
+          List<String> live = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(LIVE_SQL)) {
+            ps.setString(1, relayName);
+            ps.setLong(2, liveWithin.toMillis());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                live.add(rs.getString(1));
+              }
+            }
+          }
+          Map<Integer, String> holders = new HashMap<>();
+          try (PreparedStatement ps = c.prepareStatement(LEASES_SQL)) {
+            ps.setString(1, relayName);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                holders.put(rs.getInt(1), rs.getString(2));
+              }
+            }
+          }
+          return new Snapshot(live, holders);
+        });
+  }
+}
