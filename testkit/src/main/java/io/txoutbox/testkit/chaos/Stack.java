@@ -6,6 +6,7 @@ import io.txoutbox.testkit.LocalPostgres;
 import io.txoutbox.testkit.PortFinder;
 import io.txoutbox.testkit.Programs;
 import io.txoutbox.testkit.TcpProxy;
+import io.txoutbox.testkit.app.Writers;
 import io.txoutbox.testkit.internal.JdbcUrls;
 import java.sql.Connection;
 import java.time.Duration;
@@ -84,7 +85,14 @@ final class Stack implements AutoCloseable {
     control = new ControlDb(dbUrl, pg.user(), pg.password());
     closeables.add(control);
     try (Connection db = control.open()) {
-      ChaosWriters.createTables(db, options.keys());
+      Writers.createTables(db, Chaos.writerOptions(options));
+      // No unique constraint: a duplicate effect must be counted, not prevented.
+      db.createStatement()
+          .execute(
+              "CREATE TABLE chaos_effects (id bigserial PRIMARY KEY, grp text NOT NULL,"
+                  + " message_id text NOT NULL, key text, seq bigint, kafka_partition int,"
+                  + " kafka_offset bigint, applied_at timestamptz NOT NULL DEFAULT"
+                  + " clock_timestamp())");
     }
   }
 
@@ -116,6 +124,15 @@ final class Stack implements AutoCloseable {
     log.info("daemons: %s %s", relays, consumers);
   }
 
+  /** The handler SQL of a group: one effect row per applied message. */
+  static String handlerSql(String group) {
+    return "INSERT INTO chaos_effects (grp, message_id, key, seq, kafka_partition, kafka_offset)"
+        + " VALUES ('"
+        + group
+        + "', :message_id, :key, CAST(CAST(:payload AS jsonb) ->> 'seq' AS bigint), :partition,"
+        + " :offset)";
+  }
+
   /** Starts one more consumer of {@code group} in a new slot with its own proxy. */
   Daemon addConsumer(String group) {
     String bootstrap = options.cluster() ? kafka.bootstrapServers() : kafkaProxy.address();
@@ -136,7 +153,7 @@ final class Stack implements AutoCloseable {
                     "--topics",
                     TOPIC,
                     "--handler-sql",
-                    ChaosWriters.handlerSql(group),
+                    handlerSql(group),
                     "--kafka.session.timeout.ms=" + session,
                     "--kafka.heartbeat.interval.ms=" + Math.max(500, session / 3)));
     consumers.add(d);
