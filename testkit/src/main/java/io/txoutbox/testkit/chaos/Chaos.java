@@ -178,10 +178,6 @@ public final class Chaos {
       log.info(
           "PostgreSQL (%s) cannot be restarted here: no postgres-crash faults", stack.pg().mode());
     }
-    if (options.cluster()) {
-      log.info(
-          "cluster mode: Kafka is not proxied, network faults only hit PostgreSQL connections");
-    }
     if (kinds.isEmpty() && options.faults() > 0) {
       throw new IllegalStateException("no fault kind can be injected here");
     }

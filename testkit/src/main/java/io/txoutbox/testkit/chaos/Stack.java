@@ -10,16 +10,19 @@ import io.txoutbox.testkit.app.Writers;
 import io.txoutbox.testkit.internal.JdbcUrls;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Everything a run starts: PostgreSQL, Kafka (one broker behind a proxy, or a cluster of three),
- * the schema, the topic, the application tables, two relays and two consumers per group, each with
- * its own PostgreSQL proxy. Also the supervisor that restarts daemons that exited on their own.
+ * Everything a run starts: PostgreSQL, Kafka (one broker, or a cluster of three), the schema, the
+ * topic, the application tables, two relays and two consumers per group, each with its own
+ * PostgreSQL proxy and its own proxy in front of each broker. Also the supervisor that restarts
+ * daemons that exited on their own.
  */
 final class Stack implements AutoCloseable {
   static final String TOPIC = "chaos.events";
@@ -33,7 +36,10 @@ final class Stack implements AutoCloseable {
   private final List<String> unexpectedExits = new CopyOnWriteArrayList<>();
   private LocalPostgres pg;
   private LocalKafka kafka;
-  private TcpProxy kafkaProxy;
+
+  /** Per daemon slot, a proxy in front of each broker; slots of removed consumers come back. */
+  private final Deque<List<TcpProxy>> freeKafkaRoutes = new ArrayDeque<>();
+
   private String dbUrl;
   private String pgHostPort;
   private Programs programs;
@@ -64,21 +70,39 @@ final class Stack implements AutoCloseable {
     dbUrl = pg.createDatabase("txoutbox_chaos");
     pgHostPort = JdbcUrls.hostPort(dbUrl);
     log.info("PostgreSQL: %s (%s, restart %s)", dbUrl, pg.mode(), pg.supportsRestart());
-    String daemonBootstrap;
-    if (options.cluster()) {
-      kafka = LocalKafka.cluster(3);
-      closeables.add(kafka);
-      daemonBootstrap = kafka.bootstrapServers();
-      log.info("Kafka: cluster of 3 at %s (not proxied)", daemonBootstrap);
-    } else {
-      int proxyPort = PortFinder.freePort();
-      kafka = LocalKafka.processBehindProxy("127.0.0.1:" + proxyPort);
-      closeables.add(kafka);
-      kafkaProxy = TcpProxy.start(proxyPort, "127.0.0.1", kafka.proxiedListenerPort());
-      closeables.add(kafkaProxy);
-      daemonBootstrap = kafkaProxy.address();
-      log.info("Kafka: one broker process, daemons through proxy %s", daemonBootstrap);
+    int brokers = options.cluster() ? 3 : 1;
+    // Two relays, two consumers per group, and spare slots for consumers added by faults.
+    int slots = 4 + 2 * options.groups();
+    List<List<Integer>> ports = new ArrayList<>();
+    List<List<String>> addresses = new ArrayList<>();
+    for (int slot = 0; slot < slots; slot++) {
+      List<Integer> p = new ArrayList<>();
+      for (int node = 0; node < brokers; node++) {
+        p.add(PortFinder.freePort());
+      }
+      ports.add(p);
+      addresses.add(p.stream().map(port -> "127.0.0.1:" + port).toList());
     }
+    kafka = LocalKafka.processesBehindProxies(brokers, addresses);
+    closeables.add(kafka);
+    for (int slot = 0; slot < slots; slot++) {
+      List<TcpProxy> route = new ArrayList<>();
+      for (int node = 0; node < brokers; node++) {
+        TcpProxy proxy =
+            TcpProxy.start(
+                ports.get(slot).get(node), "127.0.0.1", kafka.proxiedListenerPort(node, slot));
+        closeables.add(proxy);
+        route.add(proxy);
+      }
+      freeKafkaRoutes.add(route);
+    }
+    log.info(
+        "Kafka: %s; each daemon reaches the brokers through proxies of its own (%d slots)",
+        brokers == 1
+            ? "one broker process"
+            : brokers + " broker processes, replication factor 3, min.insync.replicas=2",
+        slots);
+    String daemonBootstrap = kafka.bootstrapServers();
     programs = new Programs(options.repo(), options.logDir(), pg, dbUrl, daemonBootstrap);
     programs.migrate();
     kafka.createTopic(TOPIC, options.partitions());
@@ -97,7 +121,6 @@ final class Stack implements AutoCloseable {
   }
 
   private void startDaemons() {
-    String bootstrap = options.cluster() ? kafka.bootstrapServers() : kafkaProxy.address();
     for (String slot : List.of("A", "B")) {
       Daemon d =
           new Daemon(
@@ -105,10 +128,11 @@ final class Stack implements AutoCloseable {
               "relay-" + slot,
               null,
               TcpProxy.start(host(pgHostPort), port(pgHostPort)),
+              kafkaRoute(),
               (self, env) ->
                   programs.relay(
                       viaProxy(self),
-                      bootstrap,
+                      self.kafkaBootstrap(),
                       env,
                       "--relay-name",
                       RELAY_NAME,
@@ -135,7 +159,6 @@ final class Stack implements AutoCloseable {
 
   /** Starts one more consumer of {@code group} in a new slot with its own proxy. */
   Daemon addConsumer(String group) {
-    String bootstrap = options.cluster() ? kafka.bootstrapServers() : kafkaProxy.address();
     long session = options.sessionTimeout().toMillis();
     Daemon d =
         new Daemon(
@@ -143,10 +166,11 @@ final class Stack implements AutoCloseable {
             "consumer-" + group + "-" + (++consumerSlots),
             group,
             TcpProxy.start(host(pgHostPort), port(pgHostPort)),
+            kafkaRoute(),
             (self, env) ->
                 programs.consumer(
                     viaProxy(self),
-                    bootstrap,
+                    self.kafkaBootstrap(),
                     env,
                     "--group",
                     group,
@@ -166,7 +190,21 @@ final class Stack implements AutoCloseable {
     consumers.remove(d);
     int code = d.stop(Duration.ofSeconds(30));
     d.close();
+    synchronized (freeKafkaRoutes) {
+      freeKafkaRoutes.add(d.kafkaProxies());
+    }
     return code;
+  }
+
+  /** A free slot's Kafka proxies. */
+  private List<TcpProxy> kafkaRoute() {
+    synchronized (freeKafkaRoutes) {
+      List<TcpProxy> route = freeKafkaRoutes.poll();
+      if (route == null) {
+        throw new IllegalStateException("no free Kafka proxy slot left for another daemon");
+      }
+      return route;
+    }
   }
 
   /**
@@ -255,11 +293,6 @@ final class Stack implements AutoCloseable {
 
   LocalKafka kafka() {
     return kafka;
-  }
-
-  /** The proxy all daemons reach Kafka through; null in cluster mode. */
-  TcpProxy kafkaProxy() {
-    return kafkaProxy;
   }
 
   ControlDb control() {
