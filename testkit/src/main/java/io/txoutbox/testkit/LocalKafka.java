@@ -113,7 +113,12 @@ public final class LocalKafka implements AutoCloseable {
    */
   public static LocalKafka inJvmBehindProxy(String proxyAddress) {
     return start(
-        "in-JVM Kafka behind " + proxyAddress, 1, false, null, false, checkAddress(proxyAddress));
+        "in-JVM Kafka behind " + proxyAddress,
+        1,
+        false,
+        null,
+        false,
+        List.of(List.of(checkAddress(proxyAddress))));
   }
 
   /**
@@ -124,7 +129,39 @@ public final class LocalKafka implements AutoCloseable {
    */
   public static LocalKafka processBehindProxy(String proxyAddress) {
     return start(
-        "Kafka process behind " + proxyAddress, 1, true, null, false, checkAddress(proxyAddress));
+        "Kafka process behind " + proxyAddress,
+        1,
+        true,
+        null,
+        false,
+        List.of(List.of(checkAddress(proxyAddress))));
+  }
+
+  /**
+   * {@code brokers} broker processes (as {@link #cluster(int)}), each with one proxied listener per
+   * client slot: {@code proxyAddresses.get(slot).get(node)} is the address of the proxy of that
+   * slot in front of that node, which the node advertises on that listener. A client bootstrapped
+   * through the proxies of one slot reaches every broker through them only, so a network fault on
+   * one slot's proxies hits that client alone, and one proxy's fault cuts one broker off from one
+   * client. Start each proxy forwarding to {@link #proxiedListenerPort(int, int)}.
+   *
+   * @throws IllegalArgumentException if an address is not {@code host:port} or a slot does not name
+   *     one address per broker
+   */
+  public static LocalKafka processesBehindProxies(int brokers, List<List<String>> proxyAddresses) {
+    for (List<String> slot : proxyAddresses) {
+      if (slot.size() != brokers) {
+        throw new IllegalArgumentException("one proxy address per broker expected: " + slot);
+      }
+      slot.forEach(LocalKafka::checkAddress);
+    }
+    return start(
+        brokers + " Kafka process(es) behind " + proxyAddresses.size() + " proxy slot(s)",
+        brokers,
+        true,
+        null,
+        false,
+        proxyAddresses);
   }
 
   /**
@@ -141,7 +178,7 @@ public final class LocalKafka implements AutoCloseable {
 
   private static LocalKafka start(
       String description, int size, boolean processes, Path logDir, boolean isShared) {
-    return start(description, size, processes, logDir, isShared, null);
+    return start(description, size, processes, logDir, isShared, List.of());
   }
 
   private static LocalKafka start(
@@ -150,11 +187,11 @@ public final class LocalKafka implements AutoCloseable {
       boolean processes,
       Path logDir,
       boolean isShared,
-      String proxyAddress) {
+      List<List<String>> proxyAddresses) {
     Path instanceDir = TestkitDirs.newInstanceDir("kafka");
     List<KafkaNode> nodes;
     try {
-      nodes = createNodes(size, processes, logDir, instanceDir, proxyAddress);
+      nodes = createNodes(size, processes, logDir, instanceDir, proxyAddresses);
     } catch (RuntimeException e) {
       TestkitDirs.deleteRecursively(instanceDir);
       throw e;
@@ -173,20 +210,23 @@ public final class LocalKafka implements AutoCloseable {
   }
 
   private static List<KafkaNode> createNodes(
-      int size, boolean processes, Path logDir, Path instanceDir, String proxyAddress) {
+      int size,
+      boolean processes,
+      Path logDir,
+      Path instanceDir,
+      List<List<String>> proxyAddresses) {
     List<KafkaNodeSpec> specs = new ArrayList<>();
     for (int id = 0; id < size; id++) {
       Path dir = logDir != null ? logDir : instanceDir.resolve("node-" + id).resolve("data");
+      List<Integer> ports = new ArrayList<>();
+      List<String> advertised = new ArrayList<>();
+      for (List<String> slot : proxyAddresses) {
+        ports.add(PortFinder.freePort());
+        advertised.add(slot.get(id));
+      }
       specs.add(
-          proxyAddress == null
-              ? new KafkaNodeSpec(id, PortFinder.freePort(), PortFinder.freePort(), dir)
-              : new KafkaNodeSpec(
-                  id,
-                  PortFinder.freePort(),
-                  PortFinder.freePort(),
-                  dir,
-                  PortFinder.freePort(),
-                  proxyAddress));
+          new KafkaNodeSpec(
+              id, PortFinder.freePort(), PortFinder.freePort(), dir, ports, advertised));
     }
     String clusterId = Uuid.randomUuid().toString();
     List<KafkaNode> nodes = new ArrayList<>();
@@ -213,11 +253,21 @@ public final class LocalKafka implements AutoCloseable {
    * @throws IllegalStateException if the broker was not started behind a proxy
    */
   public int proxiedListenerPort() {
-    KafkaNodeSpec spec = nodes.get(0).spec();
-    if (!spec.hasProxiedListener()) {
-      throw new IllegalStateException(description + " was not started behind a proxy");
+    return proxiedListenerPort(0, 0);
+  }
+
+  /**
+   * The port on 127.0.0.1 of node {@code node}'s listener for proxy slot {@code slot} (see {@link
+   * #processesBehindProxies(int, List)}).
+   *
+   * @throws IllegalStateException if there is no such listener
+   */
+  public int proxiedListenerPort(int node, int slot) {
+    KafkaNodeSpec spec = node(node).spec();
+    if (slot < 0 || slot >= spec.proxiedPorts().size()) {
+      throw new IllegalStateException(description + " has no proxied listener " + slot);
     }
-    return spec.proxiedPort();
+    return spec.proxiedPorts().get(slot);
   }
 
   /** Number of brokers. */

@@ -1,6 +1,7 @@
 package io.txoutbox.testkit;
 
 import io.txoutbox.testkit.internal.ContainerPostgres;
+import io.txoutbox.testkit.internal.DockerProbe;
 import io.txoutbox.testkit.internal.EmbeddedPostgresServer;
 import io.txoutbox.testkit.internal.ExternalPostgres;
 import io.txoutbox.testkit.internal.JdbcUrls;
@@ -14,7 +15,6 @@ import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.testcontainers.DockerClientFactory;
 
 /**
  * A real PostgreSQL server for integration tests, the demo and the benchmarks.
@@ -61,12 +61,12 @@ public final class LocalPostgres implements AutoCloseable {
   private final ShutdownHooks.Hook hook;
   private boolean closed;
 
-  private LocalPostgres(Mode mode, PostgresBackend backend, boolean isShared) {
+  private LocalPostgres(Mode mode, PostgresBackend backend, boolean isShared, String why) {
     this.mode = mode;
     this.backend = backend;
     this.isShared = isShared;
     this.hook = ShutdownHooks.register(backend.describe(), backend::close);
-    LOG.info("Using {}", backend.describe());
+    LOG.info("PostgreSQL mode {}: {}; using {}", mode, why, backend.describe());
   }
 
   /**
@@ -89,7 +89,8 @@ public final class LocalPostgres implements AutoCloseable {
    * @throws IllegalStateException if the binaries cannot run here, with what to do about it
    */
   public static LocalPostgres startEmbedded() {
-    return new LocalPostgres(Mode.EMBEDDED, EmbeddedPostgresServer.start(), false);
+    return new LocalPostgres(
+        Mode.EMBEDDED, EmbeddedPostgresServer.start(), false, "embedded asked for");
   }
 
   /**
@@ -109,12 +110,16 @@ public final class LocalPostgres implements AutoCloseable {
       return new LocalPostgres(
           Mode.EXTERNAL,
           new ExternalPostgres(url, System.getenv(USER_ENV), System.getenv(PASSWORD_ENV)),
-          isShared);
+          isShared,
+          URL_ENV + " is set");
     }
-    if (DockerClientFactory.instance().isDockerAvailable()) {
-      return new LocalPostgres(Mode.CONTAINER, ContainerPostgres.start(), isShared);
+    DockerProbe.Result docker = DockerProbe.probe();
+    if (docker.available()) {
+      return new LocalPostgres(
+          Mode.CONTAINER, ContainerPostgres.start(), isShared, docker.reason());
     }
-    return new LocalPostgres(Mode.EMBEDDED, EmbeddedPostgresServer.start(), isShared);
+    return new LocalPostgres(
+        Mode.EMBEDDED, EmbeddedPostgresServer.start(), isShared, docker.reason());
   }
 
   /** Where the server comes from. */

@@ -1,11 +1,13 @@
 package io.txoutbox.relay.internals;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
@@ -26,7 +28,11 @@ import org.slf4j.LoggerFactory;
  * proves notifications are streaming in: waiters on {@value #OUTBOX_CHANNEL} wake at once.
  *
  * <p>When the connection is down, waits simply time out: polling every {@code --poll-interval} goes
- * on. Thread-safe.
+ * on. Each new LISTEN connection first proves that it hears a NOTIFY sent from another connection
+ * of the pool; one that does not (the database URL points at a PgBouncer in {@code
+ * pool_mode=transaction} or {@code statement}, where LISTEN stays behind on a pooled server
+ * connection) is given up for good with a WARN, and waits then always last {@code --poll-interval}.
+ * Thread-safe.
  */
 public final class OutboxListener implements AutoCloseable {
   /** Channel the outbox trigger notifies. */
@@ -43,6 +49,11 @@ public final class OutboxListener implements AutoCloseable {
 
   private static final long RECONNECT_NANOS = Duration.ofSeconds(1).toNanos();
 
+  /** Channel of the self-test that each new LISTEN connection passes first. */
+  static final String PROBE_CHANNEL = "txoutbox_listen_probe";
+
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
+
   private final DataSource dataSource;
   private final Thread thread;
   private final Object lock = new Object();
@@ -57,6 +68,9 @@ public final class OutboxListener implements AutoCloseable {
 
   private volatile boolean closed;
 
+  /** The LISTEN connection failed its self-test: no more listening, only polling. */
+  private volatile boolean deaf;
+
   // Listening thread only.
   private Connection connection;
   private long calls;
@@ -68,6 +82,14 @@ public final class OutboxListener implements AutoCloseable {
     this.dataSource = dataSource;
     this.thread = new Thread(this::listen, "txoutbox-relay-listener");
     thread.setDaemon(true);
+  }
+
+  /**
+   * False once a LISTEN connection did not hear a NOTIFY from another connection (a transaction
+   * pooler between the relay and PostgreSQL): the relay then polls every {@code --poll-interval}.
+   */
+  public boolean hearsNotifications() {
+    return !deaf;
   }
 
   /** Starts the listening thread. */
@@ -154,7 +176,7 @@ public final class OutboxListener implements AutoCloseable {
 
   private void listen() {
     long lastAttempt = System.nanoTime() - RECONNECT_NANOS;
-    while (!closed) {
+    while (!closed && !deaf) {
       if (connection == null) {
         if (System.nanoTime() - lastAttempt < RECONNECT_NANOS) {
           sleep(SLICE_MILLIS);
@@ -197,7 +219,24 @@ public final class OutboxListener implements AutoCloseable {
       try {
         c.setAutoCommit(true); // LISTEN takes effect at commit
         try (Statement st = c.createStatement()) {
-          st.execute("LISTEN " + OUTBOX_CHANNEL + "; LISTEN " + Lease.RELEASE_CHANNEL);
+          st.execute(
+              "LISTEN "
+                  + OUTBOX_CHANNEL
+                  + "; LISTEN "
+                  + Lease.RELEASE_CHANNEL
+                  + "; LISTEN "
+                  + PROBE_CHANNEL);
+        }
+        if (!hearsOtherConnections(c)) {
+          log.warn(
+              "the LISTEN connection does not hear a NOTIFY sent from another connection within"
+                  + " {}: --db-url may point at a PgBouncer in pool_mode=transaction or statement"
+                  + " (LISTEN needs a direct or session-pooled connection); not listening, the"
+                  + " relay polls every --poll-interval",
+              PROBE_TIMEOUT);
+          deaf = true;
+          c.close();
+          return;
         }
       } catch (SQLException e) {
         c.close();
@@ -220,6 +259,42 @@ public final class OutboxListener implements AutoCloseable {
         warned = true;
       }
     }
+  }
+
+  /**
+   * Sends a NOTIFY with a fresh token from another pool connection and waits for it on {@code
+   * listening}; notifications on the real channels that arrive meanwhile are kept.
+   */
+  private boolean hearsOtherConnections(Connection listening) throws SQLException {
+    String token = UUID.randomUUID().toString();
+    try (Connection other = dataSource.getConnection();
+        PreparedStatement ps = other.prepareStatement("SELECT pg_notify(?, ?)")) {
+      ps.setString(1, PROBE_CHANNEL);
+      ps.setString(2, token);
+      ps.execute();
+      if (!other.getAutoCommit()) {
+        other.commit();
+      }
+    }
+    long deadline = System.nanoTime() + PROBE_TIMEOUT.toNanos();
+    boolean heard = false;
+    while (!heard && !closed && System.nanoTime() < deadline) {
+      PGNotification[] notes = listening.unwrap(PGConnection.class).getNotifications(100);
+      for (PGNotification n : notes == null ? new PGNotification[0] : notes) {
+        if (PROBE_CHANNEL.equals(n.getName())) {
+          heard |= token.equals(n.getParameter());
+        } else {
+          synchronized (lock) {
+            counts.merge(n.getName(), 1L, Long::sum);
+            lock.notifyAll();
+          }
+        }
+      }
+    }
+    try (Statement st = listening.createStatement()) {
+      st.execute("UNLISTEN " + PROBE_CHANNEL);
+    }
+    return heard;
   }
 
   private void closeConnection() {

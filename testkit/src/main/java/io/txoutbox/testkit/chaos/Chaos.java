@@ -2,6 +2,7 @@ package io.txoutbox.testkit.chaos;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import io.txoutbox.testkit.app.Writers;
 import io.txoutbox.testkit.chaos.FaultSchedule.PlannedFault;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * {@link #run(ChaosOptions)} from a test.
  *
  * <p>A run starts the stack ({@link Stack}), writes messages with a per-key sequence ({@link
- * ChaosWriters}) while the faults of a seeded schedule ({@link FaultSchedule}) hit it one after the
+ * Writers}) while the faults of a seeded schedule ({@link FaultSchedule}) hit it one after the
  * other ({@link FaultInjector}), waits a bounded quiet period for everything to drain, stops the
  * daemons with SIGTERM, and checks every message ({@link Verifier}). The output ends with one
  * summary line, {@link ChaosResult#summary()}.
@@ -89,7 +90,7 @@ public final class Chaos {
     Verifier.Report report = null;
     String error = null;
     long messages = 0;
-    ChaosWriters writers = null;
+    Writers writers = null;
     try (Stack stack = Stack.start(options, log)) {
       Set<FaultKind> kinds = availableKinds(stack);
       List<PlannedFault> plan =
@@ -103,16 +104,9 @@ public final class Chaos {
       stack.awaitReady(READY_TIMEOUT);
       log.info("stack ready: %s", stack.daemons());
       writers =
-          new ChaosWriters(
-              stack.dbUrl(),
-              stack.pg().user(),
-              stack.pg().password(),
-              Stack.TOPIC,
-              options.messages(),
-              options.keys(),
-              options.rate(),
-              options.seed());
-      writers.start(options.writers());
+          new Writers(
+              stack.dbUrl(), stack.pg().user(), stack.pg().password(), writerOptions(options));
+      writers.start();
       Thread faults = startFaults(stack, plan, writers);
       writeAndInject(stack, writers, faults, plan.size());
       if (writers.failure() != null) {
@@ -139,8 +133,12 @@ public final class Chaos {
       details.add(
           String.format(
               "writers: %d messages committed (chaos_sent), %d rolled back on purpose, %d"
-                  + " transactions retried after errors",
-              report.messages(), writers.rolledBack(), writers.retries()));
+                  + " transactions retried after errors, %d commit outcomes looked up after a"
+                  + " lost connection",
+              report.messages(),
+              writers.rolledBack(),
+              writers.retries(),
+              writers.unknownOutcomes()));
       stack.unexpectedExits().forEach(e -> details.add("unexpected exit: " + e));
     } catch (Exception | Error e) {
       log.error("run failed", e);
@@ -156,15 +154,29 @@ public final class Chaos {
     return finish(report, messages, error);
   }
 
+  /**
+   * The application of the suite: exactly {@code --messages} commit, 1 to 3 keys a transaction, 1
+   * in 50 rolled back on purpose, 1 in 100 lingering before its commit.
+   */
+  static Writers.Options writerOptions(ChaosOptions options) {
+    return new Writers.Options(
+        "chaos",
+        Stack.TOPIC,
+        options.messages(),
+        options.keys(),
+        options.writers(),
+        3,
+        options.rate(),
+        50,
+        100,
+        options.seed());
+  }
+
   private Set<FaultKind> availableKinds(Stack stack) {
     Set<FaultKind> kinds = EnumSet.copyOf(options.kinds());
     if (!stack.pg().supportsRestart() && kinds.remove(FaultKind.POSTGRES_CRASH)) {
       log.info(
           "PostgreSQL (%s) cannot be restarted here: no postgres-crash faults", stack.pg().mode());
-    }
-    if (options.cluster()) {
-      log.info(
-          "cluster mode: Kafka is not proxied, network faults only hit PostgreSQL connections");
     }
     if (kinds.isEmpty() && options.faults() > 0) {
       throw new IllegalStateException("no fault kind can be injected here");
@@ -172,7 +184,7 @@ public final class Chaos {
     return kinds;
   }
 
-  private Thread startFaults(Stack stack, List<PlannedFault> plan, ChaosWriters writers) {
+  private Thread startFaults(Stack stack, List<PlannedFault> plan, Writers writers) {
     FaultInjector injector = new FaultInjector(stack, options);
     Thread t =
         new Thread(
@@ -204,7 +216,7 @@ public final class Chaos {
   }
 
   /** Supervises and reports progress until the writers and the faults are done. */
-  private void writeAndInject(Stack stack, ChaosWriters writers, Thread faults, int planned)
+  private void writeAndInject(Stack stack, Writers writers, Thread faults, int planned)
       throws InterruptedException {
     long nextReport = System.nanoTime();
     while (!writers.done() || faults.isAlive()) {
@@ -266,7 +278,7 @@ public final class Chaos {
     return result;
   }
 
-  private static void stopQuietly(ChaosWriters writers) {
+  private static void stopQuietly(Writers writers) {
     if (writers != null) {
       try {
         writers.stop();

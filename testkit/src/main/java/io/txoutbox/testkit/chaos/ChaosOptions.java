@@ -24,8 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param groups consumer groups, each with two inbox-consumers and its own effects
  * @param rate most messages per second the writers enqueue, so the faults meet traffic; 0 = as fast
  *     as they can
- * @param cluster three brokers (acks=all, min.insync.replicas=2) instead of one broker behind a
- *     proxy; Kafka traffic is then not proxied, so network faults only hit PostgreSQL connections
+ * @param cluster three brokers (replication factor 3, min.insync.replicas=2) instead of one
  * @param leaseTtl the relays' {@code --lease-ttl}
  * @param sessionTimeout the consumers' {@code kafka.session.timeout.ms}
  * @param drainTimeout after the writers and the faults are done, how long the pipeline may take to
@@ -66,7 +65,7 @@ public record ChaosOptions(
       Usage: ./chaos.sh [options]
         Fault-injection suite: real PostgreSQL, Kafka broker process(es), outbox-relays (--relays) and two
         inbox-consumers per group as separate processes from their jars, each daemon's PostgreSQL
-        connections (and, with one broker, the Kafka connections) through TCP proxies. Writers
+        and Kafka connections through TCP proxies of its own. Writers
         enqueue messages carrying a per-key sequence while randomised faults hit the stack; at the
         end every message is checked: one record in Kafka, one effect per group, per-key order
         without gaps. The last line is the summary; exit 0 only if nothing was lost, duplicated or
@@ -81,8 +80,9 @@ public record ChaosOptions(
         --groups N            consumer groups, two consumers each (default 1)
         --rate N              writer cap in messages/s, 0 = unpaced (default: messages spread
                               over about 10 s per fault)
-        --cluster             3 brokers, acks=all, min.insync.replicas=2; one broker is killed
-                              instead of the single one (Kafka traffic is not proxied then)
+        --cluster             3 brokers, replication factor 3, min.insync.replicas=2; broker
+                              kills hit a partition leader or the active controller, and a
+                              network partition can cut one broker off from one daemon
         --lease-ttl DURATION  relays' --lease-ttl (default 5s)
         --relays N            outbox-relay instances (default 2)
         --shards N            the relays' --shards (default 1)

@@ -3,12 +3,15 @@ package io.txoutbox.testkit.chaos;
 import io.txoutbox.testkit.JavaProcess;
 import io.txoutbox.testkit.TcpProxy;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.stream.Collectors;
 
 /**
- * A daemon slot: one relay or consumer position with its own PostgreSQL proxy, whose process is
- * killed, paused and started again over the run (each start is a new process with a new log file).
+ * A daemon slot: one relay or consumer position with its own PostgreSQL proxy and Kafka proxies,
+ * whose process is killed, paused and started again over the run (each start is a new process with
+ * a new log file).
  *
  * <p>While a fault {@linkplain #hold() holds} the slot, the supervisor leaves it alone; otherwise a
  * process that exited is an unexpected exit, restarted the way a service manager would.
@@ -25,6 +28,7 @@ final class Daemon {
   private final String slot;
   private final String group;
   private final TcpProxy pgProxy;
+  private final List<TcpProxy> kafkaProxies;
   private final BiFunction<Daemon, Map<String, String>, JavaProcess> launcher;
   private JavaProcess process;
   private boolean held;
@@ -32,6 +36,9 @@ final class Daemon {
   /**
    * @param slot e.g. {@code relay-A}, {@code consumer-chaos-g1-2}
    * @param group the consumer group; null for a relay
+   * @param pgProxy the slot's own proxy to PostgreSQL, closed with the slot
+   * @param kafkaProxies the slot's own proxies to the brokers, one per broker (lent by the stack,
+   *     which closes them)
    * @param launcher starts a process for the slot with extra environment variables
    */
   Daemon(
@@ -39,11 +46,13 @@ final class Daemon {
       String slot,
       String group,
       TcpProxy pgProxy,
+      List<TcpProxy> kafkaProxies,
       BiFunction<Daemon, Map<String, String>, JavaProcess> launcher) {
     this.kind = kind;
     this.slot = slot;
     this.group = group;
     this.pgProxy = pgProxy;
+    this.kafkaProxies = List.copyOf(kafkaProxies);
     this.launcher = launcher;
   }
 
@@ -61,6 +70,16 @@ final class Daemon {
 
   TcpProxy pgProxy() {
     return pgProxy;
+  }
+
+  /** The slot's proxies to the brokers, by node id. */
+  List<TcpProxy> kafkaProxies() {
+    return kafkaProxies;
+  }
+
+  /** {@code bootstrap.servers} through the slot's own proxies. */
+  String kafkaBootstrap() {
+    return kafkaProxies.stream().map(TcpProxy::address).collect(Collectors.joining(","));
   }
 
   /** Starts a new process in the slot (the previous one must be gone) and returns it. */

@@ -1,6 +1,7 @@
 package io.txoutbox.testkit.chaos;
 
 import io.txoutbox.testkit.JavaProcess;
+import io.txoutbox.testkit.LocalKafka;
 import io.txoutbox.testkit.TcpProxy;
 import io.txoutbox.testkit.chaos.FaultSchedule.PlannedFault;
 import java.time.Duration;
@@ -8,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -29,6 +33,7 @@ final class FaultInjector {
 
   private final Stack stack;
   private final ChaosOptions options;
+  private int brokerKills; // faults run one after the other, on one thread
 
   FaultInjector(Stack stack, ChaosOptions options) {
     this.stack = stack;
@@ -208,15 +213,55 @@ final class FaultInjector {
         + "), then SIGCONT";
   }
 
+  /**
+   * One broker: the only one, or in a cluster, alternately (first, third, ... kill of the run) the
+   * leader of a partition of the topic the relays write to, and (second, fourth, ...) the active
+   * controller.
+   */
   private String brokerKill(PlannedFault f) {
-    int node = f.target() % stack.kafka().size();
-    stack.kafka().kill(node);
+    LocalKafka kafka = stack.kafka();
+    int node = 0;
+    String role = "broker";
+    if (kafka.size() > 1) {
+      try {
+        if (brokerKills++ % 2 == 0) {
+          int partition = f.target() % options.partitions();
+          node =
+              kafka
+                  .admin()
+                  .describeTopics(List.of(Stack.TOPIC))
+                  .allTopicNames()
+                  .get(30, TimeUnit.SECONDS)
+                  .get(Stack.TOPIC)
+                  .partitions()
+                  .get(partition)
+                  .leader()
+                  .id();
+          role = "leader of " + Stack.TOPIC + "-" + partition + ",";
+        } else {
+          node =
+              kafka
+                  .admin()
+                  .describeMetadataQuorum()
+                  .quorumInfo()
+                  .get(30, TimeUnit.SECONDS)
+                  .leaderId();
+          role = "active controller,";
+        }
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IllegalStateException("cannot find the broker to kill: " + e, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+    kafka.kill(node);
     Stack.sleep(f.hold());
     long started = System.nanoTime();
-    stack.kafka().restart(node);
+    kafka.restart(node);
     return String.format(
-        "kill -9 broker %d of %d, restarted after %s (ready in %.1fs)",
-        node, stack.kafka().size(), seconds(f.hold()), (System.nanoTime() - started) / 1e9);
+        "kill -9 %s broker %d of %d, restarted after %s (ready in %.1fs)",
+        role, node, kafka.size(), seconds(f.hold()), (System.nanoTime() - started) / 1e9);
   }
 
   private String postgresCrash(PlannedFault f) {
@@ -231,17 +276,24 @@ final class FaultInjector {
 
   private String network(PlannedFault f) {
     List<String> names = new ArrayList<>();
-    List<TcpProxy> proxies = new ArrayList<>();
+    List<List<TcpProxy>> targets = new ArrayList<>();
+    int brokers = stack.kafka().size();
     for (Daemon d : stack.daemons()) {
+      if (brokers > 1 && f.kind() == FaultKind.NET_PARTITION) {
+        // In a cluster, a partition cuts one broker off from one daemon, the others still reach it.
+        for (int node = 0; node < brokers; node++) {
+          names.add("broker " + node + " from " + d + " only");
+          targets.add(List.of(d.kafkaProxies().get(node)));
+        }
+        continue;
+      }
       names.add("PostgreSQL of " + d);
-      proxies.add(d.pgProxy());
+      targets.add(List.of(d.pgProxy()));
+      names.add("Kafka of " + d + " alone");
+      targets.add(d.kafkaProxies());
     }
-    if (stack.kafkaProxy() != null) {
-      names.add("Kafka of every daemon");
-      proxies.add(stack.kafkaProxy());
-    }
-    int i = f.target() % proxies.size();
-    TcpProxy proxy = proxies.get(i);
+    int i = f.target() % targets.size();
+    Proxies proxy = new Proxies(targets.get(i));
     String target = names.get(i);
     switch (f.kind()) {
       case NET_CUT -> {
@@ -277,6 +329,29 @@ final class FaultInjector {
             + seconds(f.hold());
       }
       default -> throw new IllegalArgumentException(f.kind() + " is not a network fault");
+    }
+  }
+
+  /** The proxies of one target, faulted together. */
+  private record Proxies(List<TcpProxy> all) {
+    int cut() {
+      return all.stream().mapToInt(TcpProxy::cut).sum();
+    }
+
+    void stall() {
+      all.forEach(TcpProxy::stall);
+    }
+
+    void unstall() {
+      all.forEach(TcpProxy::unstall);
+    }
+
+    void blackhole(boolean on) {
+      all.forEach(p -> p.blackhole(on));
+    }
+
+    void refuse(boolean on) {
+      all.forEach(p -> p.refuse(on));
     }
   }
 

@@ -26,15 +26,21 @@ public enum FaultKind {
   RELAY_ZOMBIE("SIGSTOP the active relay past its lease, then SIGCONT"),
   /** SIGSTOP of a consumer for 1.5-2.5 session timeouts, then SIGCONT. */
   CONSUMER_ZOMBIE("SIGSTOP a consumer past its session timeout, then SIGCONT"),
-  /** kill -9 of the broker (cluster: of one broker of three), restarted after 1-6 s. */
+  /**
+   * kill -9 of the broker (cluster: alternately the leader of a partition of the topic and the
+   * active controller, starting with a leader), restarted after 1-6 s.
+   */
   BROKER_KILL("kill -9 a Kafka broker, restart it"),
   /** PostgreSQL immediate shutdown (crash, WAL replay), started again after 1-6 s. */
   POSTGRES_CRASH("PostgreSQL immediate shutdown, restart"),
-  /** TCP reset of every connection of one daemon to PostgreSQL, or of all daemons to Kafka. */
+  /** TCP reset of every connection of one daemon to PostgreSQL, or of one daemon to Kafka. */
   NET_CUT("TCP cut between a daemon and PostgreSQL or Kafka"),
   /** All bytes of one proxy held for 1-12 s, then delivered. */
   NET_STALL("TCP stall between a daemon and PostgreSQL or Kafka"),
-  /** New connections of one proxy reach nothing, open ones stall, for 2-10 s. */
+  /**
+   * New connections reach nothing, open ones stall, for 2-10 s: one daemon from PostgreSQL or from
+   * Kafka (cluster: one broker from one daemon only).
+   */
   NET_PARTITION("network partition (black hole) of a daemon from PostgreSQL or Kafka"),
   /** Open connections reset and new ones refused for 1-8 s: the server looks down. */
   NET_REFUSE("connections reset and refused: server looks down to a daemon"),

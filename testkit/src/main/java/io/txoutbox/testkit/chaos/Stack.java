@@ -6,19 +6,23 @@ import io.txoutbox.testkit.LocalPostgres;
 import io.txoutbox.testkit.PortFinder;
 import io.txoutbox.testkit.Programs;
 import io.txoutbox.testkit.TcpProxy;
+import io.txoutbox.testkit.app.Writers;
 import io.txoutbox.testkit.internal.JdbcUrls;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Everything a run starts: PostgreSQL, Kafka (one broker behind a proxy, or a cluster of three),
- * the schema, the topic, the application tables, two relays and two consumers per group, each with
- * its own PostgreSQL proxy. Also the supervisor that restarts daemons that exited on their own.
+ * Everything a run starts: PostgreSQL, Kafka (one broker, or a cluster of three), the schema, the
+ * topic, the application tables, two relays and two consumers per group, each with its own
+ * PostgreSQL proxy and its own proxy in front of each broker. Also the supervisor that restarts
+ * daemons that exited on their own.
  */
 final class Stack implements AutoCloseable {
   static final String TOPIC = "chaos.events";
@@ -32,7 +36,10 @@ final class Stack implements AutoCloseable {
   private final List<String> unexpectedExits = new CopyOnWriteArrayList<>();
   private LocalPostgres pg;
   private LocalKafka kafka;
-  private TcpProxy kafkaProxy;
+
+  /** Per daemon slot, a proxy in front of each broker; slots of removed consumers come back. */
+  private final Deque<List<TcpProxy>> freeKafkaRoutes = new ArrayDeque<>();
+
   private String dbUrl;
   private String pgHostPort;
   private Programs programs;
@@ -63,33 +70,57 @@ final class Stack implements AutoCloseable {
     dbUrl = pg.createDatabase("txoutbox_chaos");
     pgHostPort = JdbcUrls.hostPort(dbUrl);
     log.info("PostgreSQL: %s (%s, restart %s)", dbUrl, pg.mode(), pg.supportsRestart());
-    String daemonBootstrap;
-    if (options.cluster()) {
-      kafka = LocalKafka.cluster(3);
-      closeables.add(kafka);
-      daemonBootstrap = kafka.bootstrapServers();
-      log.info("Kafka: cluster of 3 at %s (not proxied)", daemonBootstrap);
-    } else {
-      int proxyPort = PortFinder.freePort();
-      kafka = LocalKafka.processBehindProxy("127.0.0.1:" + proxyPort);
-      closeables.add(kafka);
-      kafkaProxy = TcpProxy.start(proxyPort, "127.0.0.1", kafka.proxiedListenerPort());
-      closeables.add(kafkaProxy);
-      daemonBootstrap = kafkaProxy.address();
-      log.info("Kafka: one broker process, daemons through proxy %s", daemonBootstrap);
+    int brokers = options.cluster() ? 3 : 1;
+    // The relays, two consumers per group, and spare slots for consumers added by faults.
+    int slots = options.relays() + 2 + 2 * options.groups();
+    List<List<Integer>> ports = new ArrayList<>();
+    List<List<String>> addresses = new ArrayList<>();
+    for (int slot = 0; slot < slots; slot++) {
+      List<Integer> p = new ArrayList<>();
+      for (int node = 0; node < brokers; node++) {
+        p.add(PortFinder.freePort());
+      }
+      ports.add(p);
+      addresses.add(p.stream().map(port -> "127.0.0.1:" + port).toList());
     }
+    kafka = LocalKafka.processesBehindProxies(brokers, addresses);
+    closeables.add(kafka);
+    for (int slot = 0; slot < slots; slot++) {
+      List<TcpProxy> route = new ArrayList<>();
+      for (int node = 0; node < brokers; node++) {
+        TcpProxy proxy =
+            TcpProxy.start(
+                ports.get(slot).get(node), "127.0.0.1", kafka.proxiedListenerPort(node, slot));
+        closeables.add(proxy);
+        route.add(proxy);
+      }
+      freeKafkaRoutes.add(route);
+    }
+    log.info(
+        "Kafka: %s; each daemon reaches the brokers through proxies of its own (%d slots)",
+        brokers == 1
+            ? "one broker process"
+            : brokers + " broker processes, replication factor 3, min.insync.replicas=2",
+        slots);
+    String daemonBootstrap = kafka.bootstrapServers();
     programs = new Programs(options.repo(), options.logDir(), pg, dbUrl, daemonBootstrap);
     programs.migrate();
     kafka.createTopic(TOPIC, options.partitions());
     control = new ControlDb(dbUrl, pg.user(), pg.password());
     closeables.add(control);
     try (Connection db = control.open()) {
-      ChaosWriters.createTables(db, options.keys());
+      Writers.createTables(db, Chaos.writerOptions(options));
+      // No unique constraint: a duplicate effect must be counted, not prevented.
+      db.createStatement()
+          .execute(
+              "CREATE TABLE chaos_effects (id bigserial PRIMARY KEY, grp text NOT NULL,"
+                  + " message_id text NOT NULL, key text, seq bigint, kafka_partition int,"
+                  + " kafka_offset bigint, applied_at timestamptz NOT NULL DEFAULT"
+                  + " clock_timestamp())");
     }
   }
 
   private void startDaemons() {
-    String bootstrap = options.cluster() ? kafka.bootstrapServers() : kafkaProxy.address();
     for (int i = 0; i < options.relays(); i++) {
       String slot = String.valueOf((char) ('A' + i));
       Daemon d =
@@ -98,10 +129,11 @@ final class Stack implements AutoCloseable {
               "relay-" + slot,
               null,
               TcpProxy.start(host(pgHostPort), port(pgHostPort)),
+              kafkaRoute(),
               (self, env) ->
                   programs.relay(
                       viaProxy(self),
-                      bootstrap,
+                      self.kafkaBootstrap(),
                       env,
                       "--relay-name",
                       RELAY_NAME,
@@ -119,9 +151,17 @@ final class Stack implements AutoCloseable {
     log.info("daemons: %s %s", relays, consumers);
   }
 
+  /** The handler SQL of a group: one effect row per applied message. */
+  static String handlerSql(String group) {
+    return "INSERT INTO chaos_effects (grp, message_id, key, seq, kafka_partition, kafka_offset)"
+        + " VALUES ('"
+        + group
+        + "', :message_id, :key, CAST(CAST(:payload AS jsonb) ->> 'seq' AS bigint), :partition,"
+        + " :offset)";
+  }
+
   /** Starts one more consumer of {@code group} in a new slot with its own proxy. */
   Daemon addConsumer(String group) {
-    String bootstrap = options.cluster() ? kafka.bootstrapServers() : kafkaProxy.address();
     long session = options.sessionTimeout().toMillis();
     Daemon d =
         new Daemon(
@@ -129,17 +169,18 @@ final class Stack implements AutoCloseable {
             "consumer-" + group + "-" + (++consumerSlots),
             group,
             TcpProxy.start(host(pgHostPort), port(pgHostPort)),
+            kafkaRoute(),
             (self, env) ->
                 programs.consumer(
                     viaProxy(self),
-                    bootstrap,
+                    self.kafkaBootstrap(),
                     env,
                     "--group",
                     group,
                     "--topics",
                     TOPIC,
                     "--handler-sql",
-                    ChaosWriters.handlerSql(group),
+                    handlerSql(group),
                     "--kafka.session.timeout.ms=" + session,
                     "--kafka.heartbeat.interval.ms=" + Math.max(500, session / 3)));
     consumers.add(d);
@@ -152,7 +193,21 @@ final class Stack implements AutoCloseable {
     consumers.remove(d);
     int code = d.stop(Duration.ofSeconds(30));
     d.close();
+    synchronized (freeKafkaRoutes) {
+      freeKafkaRoutes.add(d.kafkaProxies());
+    }
     return code;
+  }
+
+  /** A free slot's Kafka proxies. */
+  private List<TcpProxy> kafkaRoute() {
+    synchronized (freeKafkaRoutes) {
+      List<TcpProxy> route = freeKafkaRoutes.poll();
+      if (route == null) {
+        throw new IllegalStateException("no free Kafka proxy slot left for another daemon");
+      }
+      return route;
+    }
   }
 
   /**
@@ -241,11 +296,6 @@ final class Stack implements AutoCloseable {
 
   LocalKafka kafka() {
     return kafka;
-  }
-
-  /** The proxy all daemons reach Kafka through; null in cluster mode. */
-  TcpProxy kafkaProxy() {
-    return kafkaProxy;
   }
 
   ControlDb control() {

@@ -4,6 +4,7 @@ import io.txoutbox.testkit.JavaProcess;
 import io.txoutbox.testkit.LocalKafka;
 import io.txoutbox.testkit.LocalPostgres;
 import io.txoutbox.testkit.Programs;
+import io.txoutbox.testkit.app.Writers;
 import io.txoutbox.testkit.internal.TestkitDirs;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -85,10 +86,9 @@ public final class Demo {
             String.format(
                 "writing %,d messages over %,d keys with %d writers",
                 options.messages(), options.keys(), options.writers()));
-        Writers writers =
-            new Writers(url, pg.user(), pg.password(), TOPIC, options.messages(), options.keys());
+        Writers writers = new Writers(url, pg.user(), pg.password(), writerOptions());
         long t0 = System.nanoTime();
-        writers.start(options.writers());
+        writers.start();
         boolean complete = drive(db, writers, programs, t0);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
         if (writers.failure() != null) {
@@ -100,7 +100,7 @@ public final class Demo {
         }
         step("verifying");
         Verification v =
-            Verification.collect(db, kafka.bootstrapServers(), TOPIC, writers.written(), elapsed);
+            Verification.collect(db, kafka.bootstrapServers(), TOPIC, writers.committed(), elapsed);
         System.out.println(v.table());
         if (options.keep()) {
           System.out.println("Stack kept running; Ctrl-C stops and removes everything.");
@@ -144,19 +144,19 @@ public final class Demo {
       long applied = scalar(db, "SELECT count(*) FROM demo_effects");
       System.out.printf(
           "\r  written %,9d   published %,9d   applied %,9d   %,7d applied/s   %5.0fs ",
-          writers.written(),
+          writers.committed(),
           published,
           applied,
           applied - lastApplied,
           (System.nanoTime() - t0) / 1e9);
       System.out.flush();
       lastApplied = applied;
-      if (!faulted && writers.written() >= options.messages() / 2) {
+      if (!faulted && writers.committed() >= options.messages() / 2) {
         faulted = true;
         System.out.println();
         injectFaults(db, programs);
       }
-      if (writers.done() && applied >= writers.written()) {
+      if (writers.done() && applied >= writers.committed()) {
         System.out.println();
         return writers.failure() == null;
       }
@@ -197,20 +197,31 @@ public final class Demo {
     return Optional.empty();
   }
 
-  /** The application's own tables: per-key counters, and one row per applied effect. */
+  /** The application's own tables: those of the writers, and one row per applied effect. */
   private void createApplicationTables(Connection db) throws SQLException {
+    Writers.createTables(db, writerOptions());
     try (Statement st = db.createStatement()) {
-      st.execute("CREATE TABLE demo_keys (key text PRIMARY KEY, seq bigint NOT NULL DEFAULT 0)");
       // No unique constraint on message_id: a duplicate effect must be counted, not prevented.
       st.execute(
           "CREATE TABLE demo_effects (id bigserial PRIMARY KEY, message_id text NOT NULL,"
               + " key text, seq bigint, written_at timestamptz,"
               + " applied_at timestamptz NOT NULL DEFAULT clock_timestamp())");
-      st.execute(
-          "INSERT INTO demo_keys (key) SELECT 'key-' || i FROM generate_series(0, "
-              + (options.keys() - 1)
-              + ") i");
     }
+  }
+
+  /** One message per transaction, as fast as the writers can, no rollbacks or slow ones. */
+  private Writers.Options writerOptions() {
+    return new Writers.Options(
+        "demo",
+        TOPIC,
+        options.messages(),
+        options.keys(),
+        options.writers(),
+        1,
+        0,
+        0,
+        0,
+        System.nanoTime());
   }
 
   private static long scalar(Connection db, String sql) throws SQLException {

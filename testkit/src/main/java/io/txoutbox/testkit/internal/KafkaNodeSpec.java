@@ -9,30 +9,38 @@ import java.util.stream.Collectors;
  * One KRaft node (combined broker and controller) of a local cluster: its id, ports on 127.0.0.1
  * and log directory. Ports and directory stay the same across restarts.
  *
- * <p>A node may have a third listener, {@value #PROXIED_LISTENER} on {@code proxiedPort}, that
- * advertises {@code proxiedAdvertised} (the address of a {@code TcpProxy} forwarding to {@code
- * proxiedPort}) so that clients bootstrapped through the proxy keep using it; {@code proxiedPort}
- * is 0 and {@code proxiedAdvertised} null without it.
+ * <p>A node may have proxied listeners: listener {@code i}, named {@value #PROXIED_LISTENER}{@code
+ * i}, on {@code proxiedPorts[i]} advertises {@code proxiedAdvertised[i]} (the address of a {@code
+ * TcpProxy} forwarding to that port), so that clients bootstrapped through that proxy keep using
+ * it. Several of them give each client its own proxy: a fault can then hit one client alone.
  */
 public record KafkaNodeSpec(
     int nodeId,
     int brokerPort,
     int controllerPort,
     Path logDir,
-    int proxiedPort,
-    String proxiedAdvertised) {
+    List<Integer> proxiedPorts,
+    List<String> proxiedAdvertised) {
 
-  /** Name of the listener advertised with a proxy's address. */
+  /** Name prefix of the listeners advertised with a proxy's address. */
   public static final String PROXIED_LISTENER = "PROXIED";
+
+  public KafkaNodeSpec {
+    proxiedPorts = List.copyOf(proxiedPorts);
+    proxiedAdvertised = List.copyOf(proxiedAdvertised);
+    if (proxiedPorts.size() != proxiedAdvertised.size()) {
+      throw new IllegalArgumentException("one advertised address per proxied port");
+    }
+  }
 
   /** A node without a proxied listener. */
   public KafkaNodeSpec(int nodeId, int brokerPort, int controllerPort, Path logDir) {
-    this(nodeId, brokerPort, controllerPort, logDir, 0, null);
+    this(nodeId, brokerPort, controllerPort, logDir, List.of(), List.of());
   }
 
-  /** Whether it has the {@value #PROXIED_LISTENER} listener. */
+  /** Whether it has proxied listeners. */
   public boolean hasProxiedListener() {
-    return proxiedAdvertised != null;
+    return !proxiedAdvertised.isEmpty();
   }
 
   /** {@code host:port} of the broker listener. */
@@ -61,13 +69,14 @@ public record KafkaNodeSpec(
         "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort;
     String advertised = "PLAINTEXT://" + brokerAddress();
     String protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT";
-    if (hasProxiedListener()) {
+    for (int i = 0; i < proxiedPorts.size(); i++) {
       // A broker answers metadata requests with the addresses of the listener they came in on:
-      // clients that bootstrap through the proxy get the proxy's address, all others (the
-      // testkit's admin client, other brokers) keep the direct one.
-      listeners += "," + PROXIED_LISTENER + "://127.0.0.1:" + proxiedPort;
-      advertised += "," + PROXIED_LISTENER + "://" + proxiedAdvertised;
-      protocols += "," + PROXIED_LISTENER + ":PLAINTEXT";
+      // clients that bootstrap through a proxy get that proxy's addresses, all others (the
+      // testkit's admin client, other brokers) keep the direct ones.
+      String name = PROXIED_LISTENER + i;
+      listeners += "," + name + "://127.0.0.1:" + proxiedPorts.get(i);
+      advertised += "," + name + "://" + proxiedAdvertised.get(i);
+      protocols += "," + name + ":PLAINTEXT";
     }
     p.setProperty("listeners", listeners);
     p.setProperty("advertised.listeners", advertised);
