@@ -2,12 +2,12 @@ package io.txoutbox.consumer;
 
 import io.txoutbox.consumer.internals.ConsumerSettings;
 import io.txoutbox.runtime.Cli;
-import io.txoutbox.runtime.ConfigException;
 import io.txoutbox.runtime.Instance;
 import io.txoutbox.runtime.Signals;
+import io.txoutbox.runtime.Threads;
 import io.txoutbox.runtime.Tracing;
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,39 +41,29 @@ public final class ConsumerMain {
    */
   // visible for testing
   static int run(String[] args, Map<String, String> env, PrintStream err, boolean installSignals) {
-    MDC.put("instance", Instance.id());
-    if (args.length > 0 && args[0].equals("status")) {
-      return Cli.run(
-          "inbox-consumer status",
-          ConsumerStatus.SYNOPSIS,
-          ConsumerStatus.definition(),
-          Arrays.copyOfRange(args, 1, args.length),
-          env,
-          err,
-          config -> ConsumerStatus.print(config, System.out));
-    }
-    return Cli.run(
-        "inbox-consumer",
-        SYNOPSIS,
-        ConsumerConfig.definition(),
-        args,
-        env,
-        err,
-        config -> {
-          if (!config.positional().isEmpty()) {
-            throw new ConfigException(
-                "command",
-                "unknown command '" + config.positional().get(0) + "'; the only command is status");
-          }
-          ConsumerSettings settings = ConsumerConfig.settings(config);
-          Tracing.install("inbox-consumer");
-          log.info("inbox-consumer {} configuration: {}", Instance.id(), config.describe());
-          InboxConsumer consumer = new InboxConsumer(config, settings);
-          if (installSignals) {
-            Signals.onTerminate(consumer::stop);
-          }
-          consumer.start();
-          return consumer.awaitTermination();
-        });
+    MDC.put(Threads.MDC_INSTANCE, Instance.id());
+    Cli.Command status =
+        new Cli.Command(
+            "status",
+            ConsumerStatus.SYNOPSIS,
+            ConsumerStatus.definition(),
+            config -> ConsumerStatus.print(config, System.out));
+    Cli.Command daemon =
+        new Cli.Command(
+            "inbox-consumer",
+            SYNOPSIS,
+            ConsumerConfig.definition(),
+            config -> {
+              ConsumerSettings settings = ConsumerConfig.settings(config);
+              Tracing.install("inbox-consumer");
+              log.info("inbox-consumer {} configuration: {}", Instance.id(), config.describe());
+              InboxConsumer consumer = new InboxConsumer(config, settings);
+              if (installSignals) {
+                Signals.onTerminate(consumer::stop);
+              }
+              consumer.start();
+              return consumer.awaitTermination();
+            });
+    return Cli.dispatch(daemon, List.of(status), args, env, err);
   }
 }

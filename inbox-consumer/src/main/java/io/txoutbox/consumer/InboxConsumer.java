@@ -4,7 +4,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.txoutbox.consumer.internals.ConsumerMetrics;
 import io.txoutbox.consumer.internals.ConsumerSettings;
 import io.txoutbox.consumer.internals.Effect;
-import io.txoutbox.consumer.internals.Errors;
 import io.txoutbox.consumer.internals.FatalException;
 import io.txoutbox.consumer.internals.JavaHandler;
 import io.txoutbox.consumer.internals.KafkaConsumers;
@@ -17,7 +16,6 @@ import io.txoutbox.consumer.internals.SqlHandler;
 import io.txoutbox.consumer.internals.TracedEffect;
 import io.txoutbox.consumer.internals.TransactionSettings;
 import io.txoutbox.db.Migrations;
-import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
 import io.txoutbox.runtime.Config;
 import io.txoutbox.runtime.ConfigException;
@@ -27,11 +25,12 @@ import io.txoutbox.runtime.Failure;
 import io.txoutbox.runtime.HttpEndpoint;
 import io.txoutbox.runtime.HttpEndpoint.Health;
 import io.txoutbox.runtime.Instance;
+import io.txoutbox.runtime.StartupRetry;
+import io.txoutbox.runtime.Threads;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,7 +51,6 @@ import org.slf4j.MDC;
  */
 public final class InboxConsumer {
   private static final Logger log = LoggerFactory.getLogger(InboxConsumer.class);
-  private static final String MDC_INSTANCE = "instance";
 
   private final Config config;
   private final ConsumerSettings settings;
@@ -90,7 +88,7 @@ public final class InboxConsumer {
    * @throws Exception any other start-up failure
    */
   public void start() throws Exception {
-    MDC.put(MDC_INSTANCE, Instance.id());
+    MDC.put(Threads.MDC_INSTANCE, Instance.id());
     try {
       effect = createEffect();
       pool =
@@ -104,11 +102,13 @@ public final class InboxConsumer {
       db =
           new TransactionSettings(
               pool, settings.lockTimeout(), settings.idleInTransactionTimeout());
-      if (!retryTransient(
-          "schema check", () -> Migrations.ensureCurrent(pool, config.bool("migrate")))) {
+      if (!startupRetry()
+          .run("schema check", () -> Migrations.ensureCurrent(pool, config.bool("migrate")))) {
+        stoppedDuringStartup();
         return;
       }
       if (!validateEffect()) {
+        stoppedDuringStartup();
         return;
       }
       metrics.gauges(
@@ -135,7 +135,7 @@ public final class InboxConsumer {
               new Replayer(db, settings, traced, processor, metrics),
               metrics);
       startRetention();
-      Thread t = new Thread(this::runLoop, "txoutbox-consumer-poll");
+      Thread t = Threads.newThread("txoutbox-consumer-poll", Instance.id(), this::runLoop);
       pollThread = t;
       if (!state.compareAndSet(ConsumerState.STARTING, ConsumerState.RUNNING)) {
         loop.stop(); // stop() came in meanwhile
@@ -200,7 +200,6 @@ public final class InboxConsumer {
   }
 
   private void runLoop() {
-    MDC.put(MDC_INSTANCE, Instance.id());
     try {
       loop.run();
     } catch (FatalException e) {
@@ -251,21 +250,25 @@ public final class InboxConsumer {
     } else {
       return true;
     }
-    return retryTransient(
-        "--" + key + " validation",
-        () -> {
-          try (Connection c = pool.getConnection()) {
-            validation.validate(c);
-          } catch (SQLException e) {
-            // A rejection by PostgreSQL carries a SQLSTATE; without one the connection failed.
-            if (Errors.classify(e) == Failure.ABORTABLE && e.getSQLState() != null) {
-              throw new ConfigException(
-                  key,
-                  "rejected by PostgreSQL (SQLSTATE " + e.getSQLState() + "): " + e.getMessage());
-            }
-            throw e;
-          }
-        });
+    return startupRetry()
+        .run(
+            "--" + key + " validation",
+            () -> {
+              try (Connection c = pool.getConnection()) {
+                validation.validate(c);
+              } catch (SQLException e) {
+                // A rejection by PostgreSQL carries a SQLSTATE; without one the connection failed.
+                if (Failure.of(e) == Failure.ABORTABLE && e.getSQLState() != null) {
+                  throw new ConfigException(
+                      key,
+                      "rejected by PostgreSQL (SQLSTATE "
+                          + e.getSQLState()
+                          + "): "
+                          + e.getMessage());
+                }
+                throw e;
+              }
+            });
   }
 
   /** PostgreSQL's check of a SQL handler on a connection. */
@@ -280,19 +283,7 @@ public final class InboxConsumer {
     Retention job =
         new Retention(
             db, settings.group(), settings.retention(), settings.retentionBatchSize(), metrics);
-    retention =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t =
-                  new Thread(
-                      () -> {
-                        MDC.put(MDC_INSTANCE, Instance.id());
-                        r.run();
-                      },
-                      "txoutbox-consumer-retention");
-              t.setDaemon(true);
-              return t;
-            });
+    retention = Threads.scheduler("txoutbox-consumer-retention", Instance.id());
     long period = settings.retentionInterval().toMillis();
     retention.scheduleWithFixedDelay(
         () -> {
@@ -325,50 +316,22 @@ public final class InboxConsumer {
     return new Health(true, "running, " + l.assignedPartitions() + " partition(s) assigned");
   }
 
-  @FunctionalInterface
-  private interface Step {
-    void run() throws Exception;
+  /** Start-up steps retry transient failures until they succeed or stop() is called. */
+  private StartupRetry startupRetry() {
+    return new StartupRetry(settings.retryBackoff(), settings.retryBackoffMax(), stopRequested);
   }
 
-  /** Runs a start-up step, retrying transient failures until it succeeds or stop() is called. */
-  private boolean retryTransient(String what, Step step) throws Exception {
-    Backoff backoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax());
-    while (true) {
-      try {
-        step.run();
-        return true;
-      } catch (ConfigException | Cli.SchemaNotReadyException e) {
-        throw e;
-      } catch (Exception e) {
-        if (Failure.of(e, Failure.Scope.STARTUP) != Failure.TRANSIENT) {
-          throw e;
-        }
-        Duration delay = backoff.nextDelay();
-        log.warn(
-            "{} failed (attempt {}), retrying in {} ms: {}",
-            what,
-            backoff.attempt(),
-            delay.toMillis(),
-            Errors.describe(e));
-        if (stopRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
-          closeResources();
-          state.set(ConsumerState.STOPPED);
-          terminated.countDown();
-          return false;
-        }
-      }
-    }
+  /** stop() came while a start-up step waited for the database. */
+  private void stoppedDuringStartup() {
+    closeResources();
+    state.set(ConsumerState.STOPPED);
+    terminated.countDown();
   }
 
   /** Releases resources in reverse order of creation; keeps going past failures. */
   private synchronized void closeResources() {
     if (retention != null) {
-      retention.shutdownNow();
-      try {
-        retention.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      Threads.shutdown(retention, Duration.ofSeconds(5), "the consumer's retention");
       retention = null;
     }
     if (http != null) {

@@ -217,7 +217,7 @@ final class PollLoop implements ConsumerRebalanceListener {
       databaseHealthy = true;
       dbBackoff.reset();
     } catch (SQLException e) {
-      if (Errors.classify(e) == Failure.FATAL) {
+      if (Failure.of(e) == Failure.FATAL) {
         throw new FatalException(e);
       }
       databaseFailed(e);

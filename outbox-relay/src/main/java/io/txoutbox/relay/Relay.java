@@ -17,18 +17,17 @@ import io.txoutbox.runtime.Failure;
 import io.txoutbox.runtime.HttpEndpoint;
 import io.txoutbox.runtime.Instance;
 import io.txoutbox.runtime.Metrics;
+import io.txoutbox.runtime.Threads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.OptionalInt;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * The outbox relay: publishes committed rows of {@code txoutbox.outbox} to Kafka exactly once, in
@@ -53,6 +52,7 @@ public final class Relay implements AutoCloseable {
 
   private static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(5);
   private static final int PURGE_CHUNK = 5000;
+  private static final Duration EXECUTOR_STOP_WAIT = Duration.ofSeconds(10);
 
   private final RelayConfig config;
   private final HikariDataSource dataSource;
@@ -109,8 +109,9 @@ public final class Relay implements AutoCloseable {
             listener,
             metrics,
             crashHook);
-    this.heartbeatExecutor = singleThread("txoutbox-relay-heartbeat");
-    this.housekeepingExecutor = singleThread("txoutbox-relay-housekeeper");
+    this.heartbeatExecutor = Threads.scheduler("txoutbox-relay-heartbeat", config.instanceId());
+    this.housekeepingExecutor =
+        Threads.scheduler("txoutbox-relay-housekeeper", config.instanceId());
   }
 
   /**
@@ -147,9 +148,7 @@ public final class Relay implements AutoCloseable {
     for (RelayState s : RelayState.values()) {
       metrics.role(s.label(), () -> assigner.state() == s ? 1 : 0);
     }
-    assignerThread = new Thread(withMdc(assigner), "txoutbox-relay-assigner");
-    assignerThread.setUncaughtExceptionHandler(
-        (t, e) -> log.error("relay assigner died unexpectedly: {}", e.toString(), e));
+    assignerThread = Threads.newThread("txoutbox-relay-assigner", config.instanceId(), assigner);
     if (config.httpPort() > 0) {
       try {
         http =
@@ -270,8 +269,8 @@ public final class Relay implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    shutdown(housekeepingExecutor);
-    shutdown(heartbeatExecutor);
+    Threads.shutdown(housekeepingExecutor, EXECUTOR_STOP_WAIT, "the relay's housekeeper");
+    Threads.shutdown(heartbeatExecutor, EXECUTOR_STOP_WAIT, "the relay's heartbeat");
     try {
       registry.heartbeat(RelayState.STOPPED.role());
     } catch (SQLException | RuntimeException e) {
@@ -327,31 +326,5 @@ public final class Relay implements AutoCloseable {
               : new HttpEndpoint.Health(false, "active, Kafka producer not ready");
       default -> new HttpEndpoint.Health(false, s.label());
     };
-  }
-
-  private Runnable withMdc(Runnable r) {
-    String id = config.instanceId();
-    return () -> {
-      MDC.put("instance", id);
-      r.run();
-    };
-  }
-
-  private ScheduledExecutorService singleThread(String name) {
-    return Executors.newSingleThreadScheduledExecutor(
-        r -> {
-          Thread t = new Thread(withMdc(r), name);
-          t.setDaemon(true);
-          return t;
-        });
-  }
-
-  private static void shutdown(ScheduledExecutorService executor) {
-    executor.shutdownNow();
-    try {
-      executor.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -2,7 +2,6 @@ package io.txoutbox.relay;
 
 import io.txoutbox.relay.internals.OutboxRow;
 import io.txoutbox.relay.internals.TransactionalPublisher.Published;
-import java.sql.SQLException;
 import java.util.List;
 import org.slf4j.Logger;
 
@@ -24,24 +23,6 @@ final class RelayErrors {
     boolean resetProducer() {
       return resetProducer;
     }
-  }
-
-  static boolean hasTimeout(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof org.apache.kafka.common.errors.TimeoutException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static boolean hasSqlCause(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof SQLException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** DEBUG line per published row: its identity and where it landed. */

@@ -3,17 +3,19 @@ package io.txoutbox.relay;
 import com.zaxxer.hikari.HikariDataSource;
 import io.txoutbox.db.Migrations;
 import io.txoutbox.relay.internals.CrashHook;
-import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Cli;
 import io.txoutbox.runtime.Config;
 import io.txoutbox.runtime.ConfigException;
 import io.txoutbox.runtime.ExitCode;
-import io.txoutbox.runtime.Failure;
 import io.txoutbox.runtime.Instance;
 import io.txoutbox.runtime.Signals;
+import io.txoutbox.runtime.StartupRetry;
+import io.txoutbox.runtime.Threads;
 import io.txoutbox.runtime.Tracing;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +35,8 @@ public final class RelayMain {
           + Reshard.SYNOPSIS;
 
   private static final Logger log = LoggerFactory.getLogger(RelayMain.class);
-  private static final Duration SCHEMA_CHECK_PATIENCE = Duration.ofSeconds(60);
+  private static final Duration SCHEMA_RETRY_BACKOFF = Duration.ofMillis(500);
+  private static final Duration SCHEMA_RETRY_BACKOFF_MAX = Duration.ofSeconds(5);
 
   private RelayMain() {}
 
@@ -43,45 +46,26 @@ public final class RelayMain {
 
   // visible for testing
   static int run(String[] args) {
-    MDC.put("instance", Instance.id());
-    if (args.length > 0 && args[0].equals("status")) {
-      return Cli.run(
-          "outbox-relay status",
-          RelayStatus.SYNOPSIS,
-          RelayStatus.definition(),
-          Arrays.copyOfRange(args, 1, args.length),
-          System.getenv(),
-          System.err,
-          config -> RelayStatus.print(config, System.out));
-    }
-    if (args.length > 0 && args[0].equals("reshard")) {
-      return Cli.run(
-          "outbox-relay reshard",
-          Reshard.SYNOPSIS,
-          Reshard.definition(),
-          Arrays.copyOfRange(args, 1, args.length),
-          System.getenv(),
-          System.err,
-          config -> Reshard.run(config, System.out));
-    }
-    return Cli.run(
-        "outbox-relay",
-        SYNOPSIS,
-        RelayConfig.definition(),
+    MDC.put(Threads.MDC_INSTANCE, Instance.id());
+    return Cli.dispatch(
+        new Cli.Command("outbox-relay", SYNOPSIS, RelayConfig.definition(), RelayMain::execute),
+        List.of(
+            new Cli.Command(
+                "status",
+                RelayStatus.SYNOPSIS,
+                RelayStatus.definition(),
+                config -> RelayStatus.print(config, System.out)),
+            new Cli.Command(
+                "reshard",
+                Reshard.SYNOPSIS,
+                Reshard.definition(),
+                config -> Reshard.run(config, System.out))),
         args,
         System.getenv(),
-        System.err,
-        RelayMain::execute);
+        System.err);
   }
 
   private static ExitCode execute(Config config) throws Exception {
-    if (!config.positional().isEmpty()) {
-      throw new ConfigException(
-          "command",
-          "unknown command '"
-              + config.positional().get(0)
-              + "'; the commands are status and reshard");
-    }
     RelayConfig rc = RelayConfig.from(config);
     try {
       new ProducerConfig(rc.producerProperties());
@@ -94,51 +78,43 @@ public final class RelayMain {
     if (crashHook.armed()) {
       log.warn("crash test hook {} is set: this process will halt on purpose", CrashHook.ENV);
     }
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    AtomicReference<Relay> started = new AtomicReference<>();
+    Signals.onTerminate(
+        () -> {
+          stopRequested.countDown();
+          Relay relay = started.get();
+          if (relay != null) {
+            relay.stop();
+          }
+        });
     HikariDataSource dataSource = Relay.pool(config, rc);
+    boolean schemaReady;
     try {
-      ensureSchema(dataSource, config.bool("migrate"));
-    } catch (RuntimeException e) {
+      schemaReady =
+          new StartupRetry(SCHEMA_RETRY_BACKOFF, SCHEMA_RETRY_BACKOFF_MAX, stopRequested)
+              .run(
+                  "schema check",
+                  () -> Migrations.ensureCurrent(dataSource, config.bool("migrate")));
+    } catch (Exception e) {
       dataSource.close();
       throw e;
     }
+    if (!schemaReady) {
+      dataSource.close();
+      return ExitCode.OK;
+    }
     Relay relay = new Relay(rc, dataSource, crashHook);
-    Signals.onTerminate(relay::stop);
+    started.set(relay);
+    if (stopRequested.getCount() == 0) { // SIGTERM came while the relay was being built
+      relay.close();
+      return ExitCode.OK;
+    }
     relay.start();
     ExitCode code = relay.awaitTermination();
     if (code != ExitCode.OK) {
       System.err.println("outbox-relay: stopped by " + relay.failure());
     }
     return code;
-  }
-
-  // The database may come up after the relay (compose files, restarts): wait for it a while.
-  private static void ensureSchema(HikariDataSource dataSource, boolean migrate) {
-    Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(5));
-    long deadline = System.nanoTime() + SCHEMA_CHECK_PATIENCE.toNanos();
-    while (true) {
-      try {
-        Migrations.ensureCurrent(dataSource, migrate);
-        return;
-      } catch (Cli.SchemaNotReadyException e) {
-        throw e;
-      } catch (RuntimeException e) {
-        if (Failure.of(e, Failure.Scope.STARTUP) != Failure.TRANSIENT
-            || System.nanoTime() - deadline > 0) {
-          throw e;
-        }
-        Duration delay = backoff.nextDelay();
-        log.warn(
-            "database not reachable, retrying in {} ms (attempt {}): {}",
-            delay.toMillis(),
-            backoff.attempt(),
-            e.toString());
-        try {
-          Thread.sleep(delay.toMillis());
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
-    }
   }
 }

@@ -6,6 +6,7 @@ import io.txoutbox.relay.internals.Lease;
 import io.txoutbox.relay.internals.OutboxListener;
 import io.txoutbox.relay.internals.ShardTable;
 import io.txoutbox.relay.internals.Sharding;
+import io.txoutbox.runtime.Threads;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * Decides which shards this instance publishes, on a thread of its own: about every second, and at
@@ -211,16 +211,8 @@ final class ShardAssigner implements Runnable {
         settle ? " to settle it for the reshard" : "");
     ctx.metrics().tookOver(shard);
     ShardWorker worker = new ShardWorker(ctx, lease, layout, settle);
-    String instance = ctx.config().instanceId();
     Thread thread =
-        new Thread(
-            () -> {
-              MDC.put("instance", instance);
-              worker.run();
-            },
-            "txoutbox-relay-shard-" + shard);
-    thread.setUncaughtExceptionHandler(
-        (t, e) -> log.error("shard {} worker died unexpectedly: {}", shard, e.toString(), e));
+        Threads.newThread("txoutbox-relay-shard-" + shard, ctx.config().instanceId(), worker);
     workers.put(shard, new Running(worker, thread, settle));
     state = RelayState.ACTIVE;
     thread.start();

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +73,8 @@ final class ShardWorker implements Runnable {
   private PendingMove pending;
   private boolean markedWaiting;
   private long nextBatch = 1;
-  private String operation = "start";
+  private Operation operation = Operation.START;
+  private String operationDetail = "";
 
   /** A batch committed to Kafka and not yet recorded in the database. */
   private record PendingMove(
@@ -148,7 +150,7 @@ final class ShardWorker implements Runnable {
 
   private void step() throws Exception {
     if (!lease.isHeld()) {
-      operation = "lease renewal";
+      operation(Operation.LEASE_RENEWAL);
       if (!lease.renew()) {
         stepDown("the lease ran out or another instance took it over");
         return;
@@ -158,11 +160,11 @@ final class ShardWorker implements Runnable {
       recordPending();
     }
     if (publisher == null) {
-      operation = "Kafka producer initialisation";
+      operation(Operation.PRODUCER_INIT);
       publisher = ctx.initialisedPublisher(layout, shard, checkpoints);
     }
     if (!reconciled) {
-      operation = "reconciliation with the last Kafka checkpoint";
+      operation(Operation.RECONCILIATION);
       checkpoints.ensureTopic();
       nextBatch = reconciler.reconcile(lease.fence());
       markedWaiting = false; // reconciling may have moved rows, which clears relay_state.waiting
@@ -185,7 +187,7 @@ final class ShardWorker implements Runnable {
   }
 
   private void publishNextBatch() throws Exception {
-    operation = "outbox poll";
+    operation(Operation.POLL);
     long started = System.nanoTime();
     List<OutboxRow> rows = ctx.reader().poll(ctx.config().batchSize(), shard, shards);
     if (rows.isEmpty()) {
@@ -198,7 +200,7 @@ final class ShardWorker implements Runnable {
       } else {
         // Writers NOTIFY only while we wait; poll once more first, for rows committed by writers
         // that looked before this.
-        operation = "marking the shard waiting";
+        operation(Operation.MARK_WAITING);
         ctx.writer().markWaiting(lease.fence());
         markedWaiting = true;
       }
@@ -206,22 +208,22 @@ final class ShardWorker implements Runnable {
     }
     Fence fence = lease.fence();
     Checkpoint.Builder cp = new Checkpoint.Builder(fence.epoch(), nextBatch);
-    operation = "parking";
+    operation(Operation.PARKING);
     List<OutboxRow> batch = triage.select(fence, rows, cp);
     if (batch.isEmpty()) {
       return;
     }
-    operation = "Kafka transaction of batch " + nextBatch;
+    operation(Operation.KAFKA_TRANSACTION, " of batch " + nextBatch);
     Checkpoint checkpoint = cp.build();
     TransactionalPublisher.Outcome outcome =
         publisher.publish(batch, checkpoint, this::keepCommitting);
     if (outcome instanceof Rejected rejected) {
-      operation = "parking";
+      operation(Operation.PARKING);
       if (!triage.parkRejected(fence, rejected)) {
         // After a timeout the producer's view of what reached the broker is unreliable (see
         // apache/kafka#12392, KIP-890): do not reuse it, even though the abort went through.
         throw new RelayErrors.BatchAbortedException(
-            rejected.error(), RelayErrors.hasTimeout(rejected.error()));
+            rejected.error(), Failure.has(rejected.error(), TimeoutException.class));
       }
       return;
     }
@@ -237,7 +239,7 @@ final class ShardWorker implements Runnable {
   }
 
   private void recordPending() throws SQLException, LeaseLostException {
-    operation = "recording batch " + pending.checkpoint().batch() + " as published";
+    operation(Operation.RECORDING, " (batch " + pending.checkpoint().batch() + ")");
     Published p = pending.published();
     markedWaiting = false; // the move clears relay_state.waiting
     int moved =
@@ -275,8 +277,9 @@ final class ShardWorker implements Runnable {
     }
     if (failure == Failure.FATAL || e instanceof CheckpointStore.CorruptCheckpointException) {
       log.error(
-          "{} of shard {} failed and cannot succeed by retrying; stopping: {}",
-          operation,
+          "{}{} of shard {} failed and cannot succeed by retrying; stopping: {}",
+          operation.description(),
+          operationDetail,
           shard,
           e.toString(),
           e);
@@ -284,7 +287,7 @@ final class ShardWorker implements Runnable {
       running = false;
       return;
     }
-    if (!RelayErrors.hasSqlCause(e)
+    if (!Failure.has(e, SQLException.class)
         && !(e instanceof RelayErrors.BatchAbortedException b && !b.resetProducer())) {
       // A Kafka call failed and what it did is unknown: start again from initTransactions() and
       // the checkpoint, which settle it.
@@ -292,11 +295,11 @@ final class ShardWorker implements Runnable {
     }
     int attempt = backoff.attempt() + 1;
     Duration delay = backoff.nextDelay();
-    ctx.metrics()
-        .retry(operation.startsWith("Kafka transaction") ? "kafka-transaction" : operation);
+    ctx.metrics().retry(operation.label());
     log.warn(
-        "{} of shard {} failed, retrying in {} ms (attempt {}): {}",
-        operation,
+        "{}{} of shard {} failed, retrying in {} ms (attempt {}): {}",
+        operation.description(),
+        operationDetail,
         shard,
         delay.toMillis(),
         attempt,
@@ -307,6 +310,15 @@ final class ShardWorker implements Runnable {
       Thread.currentThread().interrupt();
       requestRelease();
     }
+  }
+
+  private void operation(Operation op) {
+    operation(op, "");
+  }
+
+  private void operation(Operation op, String detail) {
+    operation = op;
+    operationDetail = detail;
   }
 
   private void stepDown(String reason) {

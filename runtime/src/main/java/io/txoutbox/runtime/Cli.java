@@ -39,7 +39,8 @@ public final class Cli {
    * positional argument that names no subcommand exits {@link ExitCode#USAGE}, listing the
    * subcommands.
    *
-   * @param main the program's own command (the daemon); its name is the program name
+   * @param main the program's own command (the daemon); its name is the program name, its synopsis
+   *     the whole usage text (listing the subcommands too)
    * @param subcommands the subcommands, in the order the error message lists them
    */
   public static int dispatch(
@@ -61,14 +62,9 @@ public final class Cli {
       }
     }
     String names = subcommands.stream().map(Command::name).collect(Collectors.joining(", "));
-    String synopsis =
-        main.synopsis()
-            + subcommands.stream()
-                .map(c -> "\n       " + c.synopsis())
-                .collect(Collectors.joining());
     return run(
         main.name(),
-        synopsis,
+        main.synopsis(),
         main.definition(),
         args,
         env,

@@ -2,6 +2,7 @@ package io.txoutbox.consumer.internals;
 
 import io.txoutbox.consumer.internals.ConsumerSettings.FailurePolicy;
 import io.txoutbox.consumer.internals.InboxTransaction.ForcedPark;
+import io.txoutbox.runtime.Failure;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +71,7 @@ final class HeadFailures {
                       + " time(s): "
                       + Errors.essence(cause).getMessage(),
                   error,
-                  Errors.sqlState(cause),
+                  Failure.sqlState(cause).orElse(null),
                   attempts));
       a.records = List.of(failing);
       a.oneByOne = true;

@@ -3,6 +3,8 @@ package io.txoutbox.consumer.internals;
 import io.txoutbox.consumer.internals.InboxTransaction.Batch;
 import io.txoutbox.consumer.internals.InboxTransaction.Outcome;
 import io.txoutbox.runtime.Instance;
+import io.txoutbox.runtime.Threads;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,9 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.MDC;
 
 /**
  * Key-parallel lanes ({@code --lanes N}): one partition's batch is split by key hash over N lanes,
@@ -60,12 +60,7 @@ public final class Lanes implements AutoCloseable {
             count,
             r -> {
               Thread t =
-                  new Thread(
-                      () -> {
-                        MDC.put("instance", instance);
-                        r.run();
-                      },
-                      "txoutbox-consumer-lane-" + ids.incrementAndGet());
+                  Threads.newThread("txoutbox-consumer-lane-" + ids.incrementAndGet(), instance, r);
               t.setDaemon(true);
               return t;
             });
@@ -162,11 +157,6 @@ public final class Lanes implements AutoCloseable {
   /** Stops the lane threads (after the poll loop, which waits for its lanes, has ended). */
   @Override
   public void close() {
-    executor.shutdown();
-    try {
-      executor.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Threads.shutdown(executor, Duration.ofSeconds(10), "the consumer's lanes");
   }
 }

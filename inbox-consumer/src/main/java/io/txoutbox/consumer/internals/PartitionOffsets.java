@@ -1,5 +1,6 @@
 package io.txoutbox.consumer.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -58,20 +59,17 @@ public final class PartitionOffsets {
     if (positions.isEmpty()) {
       return fenced;
     }
-    try (Connection c = dataSource.getConnection()) {
-      try {
-        for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
-          PartitionWork w = e.getKey();
-          if (!offsets.advance(c, w.partition, w.stored, e.getValue(), w.highWatermark)) {
-            fenced.add(w);
+    Transactions.inTransaction(
+        dataSource,
+        c -> {
+          for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
+            PartitionWork w = e.getKey();
+            if (!offsets.advance(c, w.partition, w.stored, e.getValue(), w.highWatermark)) {
+              fenced.add(w);
+            }
           }
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    }
+          return null;
+        });
     for (Map.Entry<PartitionWork, Long> e : positions.entrySet()) {
       PartitionWork w = e.getKey();
       if (!fenced.contains(w)) {

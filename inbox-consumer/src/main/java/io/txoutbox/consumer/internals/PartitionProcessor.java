@@ -227,7 +227,7 @@ public final class PartitionProcessor {
    * @throws FatalException when the daemon must stop
    */
   private Result escalate(Throwable cause, Long committedEnd) {
-    Failure kind = Errors.classify(cause);
+    Failure kind = Failure.of(cause);
     if (kind == Failure.FATAL) {
       throw new FatalException(cause);
     }

@@ -109,7 +109,7 @@ public final class Replayer {
             replayed++;
           } catch (EffectException | SQLException | RuntimeException e) {
             Throwable cause = e instanceof EffectException ee ? ee.getCause() : e;
-            Failure kind = Errors.classify(cause);
+            Failure kind = Failure.of(cause);
             if (kind == Failure.FATAL) {
               throw new FatalException(cause);
             }
@@ -123,7 +123,7 @@ public final class Replayer {
                 row,
                 "replay failed: " + Errors.essence(cause).getMessage(),
                 error,
-                Errors.sqlState(cause));
+                Failure.sqlState(cause).orElse(null));
             log.error(
                 "{}: replay failed again, it stays parked with the later messages of key {}: {}",
                 d,

@@ -1,5 +1,6 @@
 package io.txoutbox.consumer.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -65,19 +66,11 @@ public final class Retention {
                     + " WHERE consumer_group = ? AND received_at < now() - ?::interval"
                     + " AND processed_at IS NOT NULL"
                     + " LIMIT ? FOR UPDATE SKIP LOCKED))")) {
-      c.setAutoCommit(false); // one transaction per batch, whatever the data source's default
       ps.setString(1, group);
       ps.setString(2, retention.toMillis() + " milliseconds");
       ps.setInt(3, batchSize);
       while (!Thread.currentThread().isInterrupted()) {
-        int n;
-        try {
-          n = ps.executeUpdate();
-          c.commit();
-        } catch (SQLException e) {
-          c.rollback();
-          throw e;
-        }
+        int n = Transactions.inTransaction(c, x -> ps.executeUpdate());
         total += n;
         batches++;
         metrics.retentionDeleted.add(n);

@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -67,7 +68,7 @@ public final class Housekeeper {
     try {
       while (active.getAsBoolean()) {
         int deleted =
-            Sql.autocommit(
+            Transactions.autocommit(
                 dataSource,
                 c -> {
                   try (PreparedStatement ps = c.prepareStatement(PURGE_SQL)) {
@@ -99,7 +100,7 @@ public final class Housekeeper {
   /** Samples the backlog for the metrics. */
   public void sample() {
     try {
-      Sql.autocommit(
+      Transactions.autocommit(
           dataSource,
           c -> {
             try (PreparedStatement ps = c.prepareStatement(SAMPLE_SQL);

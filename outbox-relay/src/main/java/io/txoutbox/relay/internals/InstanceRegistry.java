@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -45,7 +46,7 @@ public final class InstanceRegistry {
 
   /** Records the role ({@code starting}, {@code standby}, {@code active}, {@code stopped}). */
   public void heartbeat(String role) throws SQLException {
-    Sql.autocommit(
+    Transactions.autocommit(
         dataSource,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(HEARTBEAT_SQL)) {
@@ -66,7 +67,7 @@ public final class InstanceRegistry {
    * @return how many were marked
    */
   public int markSilentStopped(Duration silentFor) throws SQLException {
-    return Sql.autocommit(
+    return Transactions.autocommit(
         dataSource,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(MARK_SILENT_SQL)) {
@@ -80,7 +81,7 @@ public final class InstanceRegistry {
 
   /** Deletes rows of instances stopped longer ago than {@code age}. */
   public int purgeStopped(Duration age) throws SQLException {
-    return Sql.autocommit(
+    return Transactions.autocommit(
         dataSource,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(PURGE_SQL)) {

@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -135,7 +136,7 @@ public final class Lease {
     dbLock.lock();
     try {
       if (!rowEnsured) {
-        Sql.autocommit(
+        Transactions.autocommit(
             dataSource,
             c -> {
               try (PreparedStatement ps = c.prepareStatement(ENSURE_ROW_SQL)) {
@@ -148,7 +149,7 @@ public final class Lease {
       }
       long start = nanoTime.getAsLong();
       Optional<Acquired> acquired =
-          Sql.autocommit(
+          Transactions.autocommit(
               dataSource,
               c -> {
                 try (PreparedStatement ps = c.prepareStatement(ACQUIRE_SQL)) {
@@ -196,7 +197,7 @@ public final class Lease {
       }
       long start = nanoTime.getAsLong();
       int updated =
-          Sql.autocommit(
+          Transactions.autocommit(
               dataSource,
               c -> {
                 try (PreparedStatement ps = c.prepareStatement(RENEW_SQL)) {
@@ -245,7 +246,7 @@ public final class Lease {
       if (f == null) {
         return;
       }
-      Sql.autocommit(
+      Transactions.autocommit(
           dataSource,
           c -> {
             try (PreparedStatement ps = c.prepareStatement(RELEASE_SQL)) {

@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.PreparedStatement;
@@ -57,7 +58,7 @@ public final class OutboxReader {
    * @throws SQLException as the driver reports it
    */
   public List<OutboxRow> poll(int limit, int shard, int shards) throws SQLException {
-    return Sql.autocommit(
+    return Transactions.autocommit(
         dataSource,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(shards == 1 ? POLL_SQL : SHARD_POLL_SQL)) {

@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -165,8 +166,9 @@ public final class OutboxWriter {
   }
 
   // Runs a statement answering (rows matching the fence, rows changed).
-  private int fenced(Fence fence, Sql.Work<long[]> work) throws SQLException, LeaseLostException {
-    long[] counts = Sql.autocommit(dataSource, work);
+  private int fenced(Fence fence, Transactions.Work<long[]> work)
+      throws SQLException, LeaseLostException {
+    long[] counts = Transactions.autocommit(dataSource, work);
     if (counts[0] == 0) {
       throw new LeaseLostException(fence);
     }

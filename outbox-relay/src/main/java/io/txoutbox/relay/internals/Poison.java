@@ -1,5 +1,7 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Failure;
+import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -23,7 +25,7 @@ public final class Poison {
    * @param topic the record's topic, for the reason text
    */
   public static Optional<String> definiteReason(Throwable failure, String topic) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t : Failure.causes(failure)) {
       if (t instanceof RecordTooLargeException || t instanceof RecordBatchTooLargeException) {
         return Optional.of(
             "record too large for topic "
@@ -52,12 +54,7 @@ public final class Poison {
    * row's fault (see {@link TopicProbe#confirmMissing}).
    */
   public static boolean maybeMissingTopic(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof UnknownTopicOrPartitionException || t instanceof TimeoutException) {
-        return true;
-      }
-    }
-    return false;
+    return Failure.has(failure, UnknownTopicOrPartitionException.class, TimeoutException.class);
   }
 
   /** The reason recorded for a row whose topic does not exist. */
@@ -67,13 +64,15 @@ public final class Poison {
 
   /** The innermost Kafka exception class, for {@code outbox_parked.error}. */
   public static String errorClass(Throwable failure) {
-    Throwable t = failure;
-    while (t.getCause() != null
-        && t.getCause() != t
-        && (t instanceof java.util.concurrent.ExecutionException
-            || t.getClass() == org.apache.kafka.common.KafkaException.class)) {
-      t = t.getCause();
+    List<Throwable> chain = Failure.causes(failure);
+    for (Throwable t : chain) {
+      boolean wrapper =
+          t instanceof java.util.concurrent.ExecutionException
+              || t.getClass() == org.apache.kafka.common.KafkaException.class;
+      if (!wrapper) {
+        return t.getClass().getName();
+      }
     }
-    return t.getClass().getName();
+    return chain.get(chain.size() - 1).getClass().getName();
   }
 }

@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -93,7 +94,7 @@ public final class Reconciler {
 
   private Optional<Checkpoint> lastRecorded(Fence fence) throws SQLException {
     String text =
-        Sql.autocommit(
+        Transactions.autocommit(
             dataSource,
             c -> {
               try (PreparedStatement ps = c.prepareStatement(LAST_RECORDED_SQL)) {

@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -68,7 +69,7 @@ public final class ShardTable {
    *     instance leaves the live set when its leases run out)
    */
   public Snapshot read(Duration liveWithin) throws SQLException {
-    return Sql.autocommit(
+    return Transactions.autocommit(
         dataSource,
         c -> {
           List<String> live = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.txoutbox.relay.internals;
 
 import io.txoutbox.runtime.ConfigException;
+import io.txoutbox.runtime.Transactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -61,7 +62,7 @@ public final class Sharding {
 
   /** The layout as stored now. */
   public Layout read() throws SQLException {
-    return Sql.autocommit(
+    return Transactions.autocommit(
         dataSource,
         c -> {
           try (Statement st = c.createStatement();
@@ -106,43 +107,40 @@ public final class Sharding {
   }
 
   private Layout store(int shards) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try (Statement st = c.createStatement()) {
-        if (shards > 1) {
-          // Writers wait (briefly) so that no row is assigned under the old count meanwhile.
-          st.execute("LOCK TABLE txoutbox.outbox IN SHARE ROW EXCLUSIVE MODE");
-        }
-        Layout layout;
-        try (ResultSet rs = st.executeQuery(READ_SQL + " FOR UPDATE")) {
-          layout = layout(rs);
-        }
-        if (!layout.stored()) {
-          boolean empty;
-          try (ResultSet rs =
-              st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM txoutbox.outbox)")) {
-            rs.next();
-            empty = rs.getBoolean(1);
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          try (Statement st = c.createStatement()) {
+            if (shards > 1) {
+              // Writers wait (briefly) so that no row is assigned under the old count meanwhile.
+              st.execute("LOCK TABLE txoutbox.outbox IN SHARE ROW EXCLUSIVE MODE");
+            }
+            Layout layout;
+            try (ResultSet rs = st.executeQuery(READ_SQL + " FOR UPDATE")) {
+              layout = layout(rs);
+            }
+            if (!layout.stored()) {
+              boolean empty;
+              try (ResultSet rs =
+                  st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM txoutbox.outbox)")) {
+                rs.next();
+                empty = rs.getBoolean(1);
+              }
+              int count = shards == 1 || empty ? shards : 1;
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "UPDATE txoutbox.outbox_sharding SET shards = ?, updated_at = now()")) {
+                ps.setInt(1, count);
+                ps.executeUpdate();
+              }
+              if (count > 1) {
+                setTriggerCount(c, count);
+              }
+              layout = new Layout(count, true, layout.generation(), 0);
+            }
+            return layout;
           }
-          int count = shards == 1 || empty ? shards : 1;
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE txoutbox.outbox_sharding SET shards = ?, updated_at = now()")) {
-            ps.setInt(1, count);
-            ps.executeUpdate();
-          }
-          if (count > 1) {
-            setTriggerCount(c, count);
-          }
-          layout = new Layout(count, true, layout.generation(), 0);
-        }
-        c.commit();
-        return layout;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    }
+        });
   }
 
   /**
