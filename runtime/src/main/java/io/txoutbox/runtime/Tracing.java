@@ -10,6 +10,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -55,13 +56,19 @@ public final class Tracing {
    * daemon in one JVM, a test), that one stays and is returned.
    *
    * @param serviceName {@code service.name} unless {@code OTEL_SERVICE_NAME} says otherwise
+   * @throws ConfigException when the {@code OTEL_*} settings are invalid (exit code 2)
    */
   public static synchronized OpenTelemetry install(String serviceName) {
-    OpenTelemetrySdk sdk =
-        AutoConfiguredOpenTelemetrySdk.builder()
-            .addPropertiesSupplier(() -> defaults(serviceName))
-            .build()
-            .getOpenTelemetrySdk();
+    OpenTelemetrySdk sdk;
+    try {
+      sdk =
+          AutoConfiguredOpenTelemetrySdk.builder()
+              .addPropertiesSupplier(() -> defaults(serviceName))
+              .build()
+              .getOpenTelemetrySdk();
+    } catch (ConfigurationException e) {
+      throw new ConfigException("OTEL_*", e.getMessage() + causes(e));
+    }
     try {
       GlobalOpenTelemetry.set(sdk);
       return sdk;
@@ -71,13 +78,23 @@ public final class Tracing {
     }
   }
 
-  // Lowest precedence: environment variables and system properties override these.
+  // Lowest precedence: environment variables and system properties override these. OTLP goes
+  // over HTTP: the jars carry the JDK's HTTP sender, no gRPC one.
   static Map<String, String> defaults(String serviceName) {
     return Map.of(
         "otel.service.name", serviceName,
         "otel.traces.exporter", "none",
         "otel.metrics.exporter", "none",
-        "otel.logs.exporter", "none");
+        "otel.logs.exporter", "none",
+        "otel.exporter.otlp.protocol", "http/protobuf");
+  }
+
+  private static String causes(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      sb.append(": ").append(c.getMessage());
+    }
+    return sb.toString();
   }
 
   /** The tracer of txoutbox's spans (the global one: see the class comment). */

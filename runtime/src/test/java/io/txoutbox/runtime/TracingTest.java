@@ -1,6 +1,7 @@
 package io.txoutbox.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
@@ -56,6 +57,40 @@ class TracingTest {
     assertThat(span.getSpanContext().getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
     span.end();
     ((OpenTelemetrySdk) installed).close();
+  }
+
+  @Test
+  void otlpExporterOverHttpWithTheJdkClientWhenTheEnvironmentAsksForIt() {
+    GlobalOpenTelemetry.resetForTest();
+    System.setProperty("otel.traces.exporter", "otlp");
+    System.setProperty("otel.exporter.otlp.endpoint", "http://127.0.0.1:4318");
+    try {
+      OpenTelemetrySdk installed = (OpenTelemetrySdk) Tracing.install("txoutbox-test");
+      String provider = installed.getSdkTracerProvider().toString();
+      // Built at all: the HTTP sender was found (the jars carry the JDK one, not OkHttp).
+      assertThat(provider).contains("OtlpHttpSpanExporter{endpoint=http://127.0.0.1:4318");
+      assertThat(Tracing.tracer().spanBuilder("s").startSpan().isRecording()).isTrue();
+      installed.shutdown();
+    } finally {
+      System.clearProperty("otel.traces.exporter");
+      System.clearProperty("otel.exporter.otlp.endpoint");
+    }
+  }
+
+  @Test
+  void invalidOtelSettingsAreAConfigurationErrorNamingThem() {
+    GlobalOpenTelemetry.resetForTest();
+    System.setProperty("otel.traces.exporter", "otlp");
+    System.setProperty("otel.exporter.otlp.protocol", "grpc");
+    try {
+      assertThatThrownBy(() -> Tracing.install("txoutbox-test"))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("OTEL_*")
+          .hasMessageContaining("GrpcSenderProvider");
+    } finally {
+      System.clearProperty("otel.traces.exporter");
+      System.clearProperty("otel.exporter.otlp.protocol");
+    }
   }
 
   @Test
