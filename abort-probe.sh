@@ -7,6 +7,6 @@
 #   ./abort-probe.sh --iterations 50 --cluster   # 3 brokers, RF 3, min.insync.replicas=2
 set -euo pipefail
 cd "$(dirname "$0")"
-mvn -B -ntp -q -pl testkit -am -DskipTests package
-exec java -Xmx1g -Dlogback.configurationFile=txoutbox-tools-logback.xml -cp "testkit/target/classes:$(cat testkit/target/classpath.txt)" \
-  io.txoutbox.testkit.abortprobe.AbortProbe "$@"
+mvn -B -ntp -q -pl tools -am -DskipTests package
+exec java -Xmx1g -Dlogback.configurationFile=txoutbox-tools-logback.xml -cp "tools/target/classes:$(cat tools/target/classpath.txt)" \
+  io.txoutbox.tools.abortprobe.AbortProbe "$@"

@@ -10,5 +10,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mvn -B -ntp -q -DskipTests package
-exec java -Xmx2g -Dlogback.configurationFile=txoutbox-tools-logback.xml -cp "testkit/target/classes:$(cat testkit/target/classpath.txt)" \
-  io.txoutbox.testkit.chaos.Chaos --repo . "$@"
+exec java -Xmx2g -Dlogback.configurationFile=txoutbox-tools-logback.xml -cp "tools/target/classes:$(cat tools/target/classpath.txt)" \
+  io.txoutbox.tools.chaos.Chaos --repo . "$@"

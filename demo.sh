@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mvn -B -ntp -q -DskipTests package
-exec java -Xmx1g -Dlogback.configurationFile=txoutbox-tools-logback.xml -cp "testkit/target/classes:$(cat testkit/target/classpath.txt)" \
-  io.txoutbox.testkit.demo.Demo --repo . "$@"
+exec java -Xmx1g -Dlogback.configurationFile=txoutbox-tools-logback.xml -cp "tools/target/classes:$(cat tools/target/classpath.txt)" \
+  io.txoutbox.tools.demo.Demo --repo . "$@"

@@ -2,9 +2,9 @@ package io.txoutbox.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.txoutbox.testkit.chaos.Chaos;
-import io.txoutbox.testkit.chaos.ChaosOptions;
-import io.txoutbox.testkit.chaos.ChaosResult;
+import io.txoutbox.tools.chaos.Chaos;
+import io.txoutbox.tools.chaos.ChaosOptions;
+import io.txoutbox.tools.chaos.ChaosResult;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
