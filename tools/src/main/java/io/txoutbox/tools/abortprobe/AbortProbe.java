@@ -12,10 +12,12 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,9 +40,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * An iteration whose partition keeps an open transaction (last stable offset below the log end) for
  * 30 s is counted as hung.
  *
- * <p>{@code ./abort-probe.sh [--iterations N] [--cluster] [--records N]}; ends with one summary
- * line ({@link Tally#summary()}); exit 0 when no iteration went wrong, 1 otherwise, 2 on bad
- * arguments.
+ * <p>{@code --abort-leftovers} tries the mitigation: after {@code initTransactions()} of the new
+ * producer, an open transaction of its producer id left on the partition is aborted with Admin
+ * {@code abortTransaction} before the next transaction.
+ *
+ * <p>{@code ./abort-probe.sh [--iterations N] [--cluster] [--records N] [--abort-leftovers]}; ends
+ * with one summary line ({@link Tally#summary()}); exit 0 when no iteration went wrong, 1
+ * otherwise, 2 on bad arguments.
  */
 public final class AbortProbe {
   static final String TOPIC = "abort-probe";
@@ -50,18 +56,21 @@ public final class AbortProbe {
   private final boolean cluster;
   private final int records;
   private final Admin admin;
+  private final boolean abortLeftovers;
 
   /** {@code ./abort-probe.sh}: see the class comment. */
   public static void main(String[] args) throws Exception {
     int iterations = 100;
     int records = 10;
     boolean cluster = false;
+    boolean abortLeftovers = false;
     try {
       for (int a = 0; a < args.length; a++) {
         switch (args[a]) {
           case "--iterations" -> iterations = Integer.parseInt(args[++a]);
           case "--records" -> records = Integer.parseInt(args[++a]);
           case "--cluster" -> cluster = true;
+          case "--abort-leftovers" -> abortLeftovers = true;
           default -> throw new IllegalArgumentException("unknown option " + args[a]);
         }
       }
@@ -70,22 +79,30 @@ public final class AbortProbe {
       }
     } catch (RuntimeException e) {
       System.err.println("abort-probe: " + e.getMessage());
-      System.err.println("usage: ./abort-probe.sh [--iterations N] [--records N] [--cluster]");
+      System.err.println(
+          "usage: ./abort-probe.sh [--iterations N] [--records N] [--cluster]"
+              + " [--abort-leftovers]");
       System.exit(2);
       return;
     }
     Tally tally;
     try (LocalKafka kafka = cluster ? LocalKafka.cluster(3) : LocalKafka.process()) {
-      tally = new AbortProbe(kafka, records).run(iterations);
+      tally = new AbortProbe(kafka, records, abortLeftovers).run(iterations);
     }
     System.out.println(tally.summary());
     System.exit(
         tally.abortedVisible() == 0 && tally.committedMissing() == 0 && tally.hung() == 0 ? 0 : 1);
   }
 
-  /** Probes {@code kafka} (one broker or a cluster), {@code records} records per transaction. */
-  public AbortProbe(LocalKafka kafka, int records) {
+  /**
+   * Probes {@code kafka} (one broker or a cluster), {@code records} records per transaction; with
+   * {@code abortLeftovers}, the mitigation: after the restart, before its next transaction, the
+   * producer's side aborts (Admin {@code abortTransaction}, KIP-664) an open transaction of its
+   * producer id that the partition still holds although the coordinator completed it.
+   */
+  public AbortProbe(LocalKafka kafka, int records, boolean abortLeftovers) {
     this.kafka = kafka;
+    this.abortLeftovers = abortLeftovers;
     this.cluster = kafka.size() > 1;
     this.records = records;
     this.admin = kafka.admin();
@@ -178,7 +195,10 @@ public final class AbortProbe {
 
   /** Runs {@code iterations} iterations, printing each one that went wrong and every tenth. */
   public Tally run(int iterations) throws Exception {
-    Tally tally = new Tally(cluster ? "cluster-3" : "single", records);
+    Tally tally =
+        new Tally(
+            (cluster ? "cluster-3" : "single") + (abortLeftovers ? "+abort-leftovers" : ""),
+            records);
     for (int i = 0; i < iterations; i++) {
       Outcome o = iteration(i);
       tally.add(o);
@@ -228,16 +248,43 @@ public final class AbortProbe {
     for (int node : victims) {
       kafka.restart(node);
     }
+    TopicPartition tp = new TopicPartition(topic, 0);
     try (KafkaProducer<String, String> producer = producer(txnId)) {
       producer.initTransactions();
+      if (abortLeftovers) {
+        abortLeftover(tp, txnId);
+      }
       transaction(producer, topic, i + "-after-");
       producer.commitTransaction();
     }
-    TopicPartition tp = new TopicPartition(topic, 0);
     boolean settled = awaitSettled(tp);
     int[] seen = read(tp, i);
     return new Outcome(
         i, seen[0], seen[1], seen[2], !settled, victims, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /**
+   * After {@code initTransactions()} the coordinator has completed every earlier transaction of the
+   * id, so an open transaction of its producer id still on the partition is a leftover whose marker
+   * never arrived: abort it there.
+   */
+  private void abortLeftover(TopicPartition tp, String txnId) throws Exception {
+    long producerId =
+        admin.describeTransactions(List.of(txnId)).description(txnId).get().producerId();
+    for (ProducerState p :
+        admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers()) {
+      if (p.producerId() == producerId && p.currentTransactionStartOffset().isPresent()) {
+        System.out.printf(
+            "%s: aborting a leftover open transaction of producer %d epoch %d from offset %d%n",
+            tp, producerId, p.producerEpoch(), p.currentTransactionStartOffset().getAsLong());
+        admin
+            .abortTransaction(
+                new AbortTransactionSpec(
+                    tp, producerId, (short) p.producerEpoch(), p.coordinatorEpoch().orElse(-1)))
+            .all()
+            .get();
+      }
+    }
   }
 
   private void transaction(KafkaProducer<String, String> producer, String topic, String prefix) {

@@ -221,7 +221,7 @@ final class FaultInjector {
   private String brokerKill(PlannedFault f) {
     LocalKafka kafka = stack.kafka();
     int node = 0;
-    String role = "broker";
+    String role = "";
     if (kafka.size() > 1) {
       try {
         if (brokerKills++ % 2 == 0) {
@@ -237,7 +237,7 @@ final class FaultInjector {
                   .get(partition)
                   .leader()
                   .id();
-          role = "leader of " + Stack.TOPIC + "-" + partition + ",";
+          role = "leader of " + Stack.TOPIC + "-" + partition + ", ";
         } else {
           node =
               kafka
@@ -246,7 +246,7 @@ final class FaultInjector {
                   .quorumInfo()
                   .get(30, TimeUnit.SECONDS)
                   .leaderId();
-          role = "active controller,";
+          role = "active controller, ";
         }
       } catch (ExecutionException | TimeoutException e) {
         throw new IllegalStateException("cannot find the broker to kill: " + e, e);
@@ -260,7 +260,7 @@ final class FaultInjector {
     long started = System.nanoTime();
     kafka.restart(node);
     return String.format(
-        "kill -9 %s broker %d of %d, restarted after %s (ready in %.1fs)",
+        "kill -9 %sbroker %d of %d, restarted after %s (ready in %.1fs)",
         role, node, kafka.size(), seconds(f.hold()), (System.nanoTime() - started) / 1e9);
   }
 

@@ -9,6 +9,7 @@ import io.txoutbox.testkit.TcpProxy;
 import io.txoutbox.testkit.internal.JdbcUrls;
 import io.txoutbox.tools.app.Writers;
 import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -108,15 +109,14 @@ final class Stack implements AutoCloseable {
     kafka.createTopic(TOPIC, options.partitions());
     control = new ControlDb(dbUrl, pg.user(), pg.password());
     closeables.add(control);
-    try (Connection db = control.open()) {
+    try (Connection db = control.open();
+        Statement st = db.createStatement()) {
       Writers.createTables(db, Chaos.writerOptions(options));
       // No unique constraint: a duplicate effect must be counted, not prevented.
-      db.createStatement()
-          .execute(
-              "CREATE TABLE chaos_effects (id bigserial PRIMARY KEY, grp text NOT NULL,"
-                  + " message_id text NOT NULL, key text, seq bigint, kafka_partition int,"
-                  + " kafka_offset bigint, applied_at timestamptz NOT NULL DEFAULT"
-                  + " clock_timestamp())");
+      st.execute(
+          "CREATE TABLE chaos_effects (id bigserial PRIMARY KEY, grp text NOT NULL,"
+              + " message_id text NOT NULL, key text, seq bigint, kafka_partition int,"
+              + " kafka_offset bigint, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())");
     }
   }
 
