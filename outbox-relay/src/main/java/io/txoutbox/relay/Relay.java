@@ -104,7 +104,7 @@ public final class Relay implements AutoCloseable {
             dataSource,
             admin,
             new OutboxReader(dataSource),
-            new OutboxWriter(dataSource),
+            new OutboxWriter(dataSource, !config.retention().isZero()),
             listener,
             metrics,
             crashHook);
