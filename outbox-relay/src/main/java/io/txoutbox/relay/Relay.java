@@ -142,7 +142,8 @@ public final class Relay implements AutoCloseable {
             metrics,
             config.retention(),
             PURGE_CHUNK,
-            () -> assigner.publishes(0));
+            () -> assigner.publishes(0),
+            () -> assigner.layout().shards());
     for (RelayState s : RelayState.values()) {
       metrics.role(s.label(), () -> assigner.state() == s ? 1 : 0);
     }
