@@ -31,6 +31,8 @@ CREATE TABLE txoutbox.outbox_sharding (
 INSERT INTO txoutbox.outbox_sharding DEFAULT VALUES;
 COMMENT ON TABLE txoutbox.outbox_sharding IS
   'One row: the number of relay shards of this outbox (NULL until the first relay start stores it; 1 = one active relay), the generation (incremented by each reshard; part of the Kafka transactional.id and checkpoint group of every shard when > 0 or shards > 1), and the target count while a reshard is in progress.';
+COMMENT ON COLUMN txoutbox.outbox_sharding.id IS 'Always true: the table has one row.';
+COMMENT ON COLUMN txoutbox.outbox_sharding.updated_at IS 'Last change of the stored count.';
 COMMENT ON COLUMN txoutbox.outbox_sharding.shards IS 'Stored shard count; every relay instance must run with this --shards.';
 COMMENT ON COLUMN txoutbox.outbox_sharding.generation IS 'Incremented by each reshard: fresh transactional.ids and checkpoint groups.';
 COMMENT ON COLUMN txoutbox.outbox_sharding.resharding_to IS 'Set while outbox-relay.jar reshard runs: relays release and settle their shards and wait.';

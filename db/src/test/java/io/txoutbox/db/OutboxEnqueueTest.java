@@ -250,7 +250,7 @@ class OutboxEnqueueTest {
                 "INSERT INTO txoutbox.relay_state (relay_name, owner, waiting, lease_expires_at)"
                     + " VALUES (?, 'test', ?, "
                     + leaseExpiresAt
-                    + ") ON CONFLICT (relay_name) DO UPDATE"
+                    + ") ON CONFLICT (relay_name, shard) DO UPDATE"
                     + " SET waiting = EXCLUDED.waiting, lease_expires_at = EXCLUDED.lease_expires_at")) {
       ps.setString(1, name);
       ps.setBoolean(2, waiting);

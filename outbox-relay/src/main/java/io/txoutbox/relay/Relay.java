@@ -105,7 +105,7 @@ public final class Relay implements AutoCloseable {
             dataSource,
             admin,
             new OutboxReader(dataSource),
-            new OutboxWriter(dataSource),
+            new OutboxWriter(dataSource, !config.retention().isZero()),
             listener,
             metrics,
             crashHook);
@@ -144,7 +144,8 @@ public final class Relay implements AutoCloseable {
             metrics,
             config.retention(),
             PURGE_CHUNK,
-            () -> assigner.publishes(0));
+            () -> assigner.publishes(0),
+            () -> assigner.layout().shards());
     for (RelayState s : RelayState.values()) {
       metrics.role(s.label(), () -> assigner.state() == s ? 1 : 0);
     }

@@ -123,8 +123,8 @@ public final class RelayConfig {
                 RETENTION,
                 ConfigType.DURATION,
                 "24h",
-                "keep published rows in txoutbox.outbox_published this long (0 = delete at the"
-                    + " next housekeeping)"))
+                "keep published rows in txoutbox.outbox_published this long (0 = keep none:"
+                    + " published rows are only deleted from txoutbox.outbox)"))
         .define(
             ConfigKey.optional(
                 CHECKPOINT_TOPIC,

@@ -166,8 +166,10 @@ final class ShardAssigner implements Runnable {
     if (!live.contains(me)) {
       live.add(me);
     }
+    // Leases still held in the database after this instance stepped down count as its own: it
+    // takes them back at once (the acquisition bumps the epoch), as before shards existed.
     Map<String, Integer> owned = snapshot.owned();
-    owned.put(me, workers.size());
+    owned.merge(me, workers.size(), Math::max);
     Map<String, Integer> targets = FairShare.targets(live, owned, layout.shards());
     int target = targets.get(me);
     if (workers.size() > target && FairShare.anotherWantsMore(me, targets, owned)) {
@@ -180,7 +182,7 @@ final class ShardAssigner implements Runnable {
       last.worker().requestRelease();
       return;
     }
-    for (int shard : snapshot.free(layout.shards())) {
+    for (int shard : snapshot.takeable(layout.shards(), me)) {
       if (workers.size() >= target || !running) {
         return;
       }

@@ -41,4 +41,23 @@ class HousekeepingTest {
           .contains("txoutbox_relay_housekeeping_deleted_total 300");
     }
   }
+
+  @Test
+  void withRetentionZeroPublishedRowsAreDeletedWithoutACopy() throws Exception {
+    LocalKafka kafka = LocalKafka.shared();
+    TestDb db = TestDb.create(LocalPostgres.shared(), "relay_retention_zero");
+    kafka.createTopic("retention-zero", 1);
+    try (Relay relay =
+        Relays.inJvm(db, kafka.bootstrapServers(), "retention-zero", "--retention", "0")) {
+      java.util.List<String> ids = db.insertMany("retention-zero", 200, 3, "r");
+
+      await("published").atMost(Duration.ofSeconds(30)).until(() -> db.pending() == 0);
+      assertThat(db.queryLong("SELECT count(*) FROM txoutbox.outbox_published")).isZero();
+      assertThat(db.queryLong("SELECT published_total FROM txoutbox.relay_state")).isEqualTo(200);
+      assertThat(
+              KafkaRecords.messageIds(
+                  KafkaRecords.readAll(kafka.bootstrapServers(), "retention-zero")))
+          .containsExactlyInAnyOrderElementsOf(ids);
+    }
+  }
 }

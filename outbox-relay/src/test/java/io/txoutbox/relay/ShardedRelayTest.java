@@ -175,6 +175,30 @@ class ShardedRelayTest {
         .contains("reshard --shards 4");
   }
 
+  @Test
+  void metricsCarryTheShardLabelWithSeveralShards() throws Exception {
+    setUp("shards_metrics");
+    try (Relay relay = Relays.inJvm(db, kafka.bootstrapServers(), "sharded", "--shards", "2")) {
+      await("both shards held")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> relay.metrics().render().contains("txoutbox_relay_epoch{shard=\"1\"} 1"));
+      db.insertMany(topic, 40, 8, "m");
+      await("published and sampled per shard")
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                String text = relay.metrics().render();
+                return db.pending() == 0
+                    && text.contains("txoutbox_relay_shard_backlog_rows{shard=\"0\"} 0")
+                    && text.contains("txoutbox_relay_shard_backlog_rows{shard=\"1\"} 0");
+              });
+      String text = relay.metrics().render();
+      assertThat(text)
+          .containsPattern("txoutbox_relay_published_records_total\\{shard=\"0\"} [1-9]")
+          .containsPattern("txoutbox_relay_published_records_total\\{shard=\"1\"} [1-9]");
+    }
+  }
+
   /** Waits until the given processes hold exactly these numbers of shards, in any order. */
   private void awaitShares(Duration within, List<JavaProcess> holders, Integer... shares) {
     List<Integer> expected = new ArrayList<>(List.of(shares));

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,17 +36,26 @@ public final class Housekeeper {
              (SELECT count(*) FROM txoutbox.outbox_parked)
       """;
 
+  // Per shard, with several: the backlog of each (the index (shard, seq) serves the grouping).
+  static final String SHARD_SAMPLE_SQL =
+      """
+      SELECT shard, count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
+        FROM txoutbox.outbox GROUP BY shard
+      """;
+
   private final DataSource dataSource;
   private final InstanceRegistry registry;
   private final RelayMetrics metrics;
   private final Duration retention;
   private final int chunk;
   private final BooleanSupplier active;
+  private final IntSupplier shards;
 
   /**
    * @param retention age after which published rows are deleted
    * @param chunk rows deleted per transaction
    * @param active whether this instance is the active one (only it deletes)
+   * @param shards the shard count followed now (per-shard figures are sampled with several)
    */
   public Housekeeper(
       DataSource dataSource,
@@ -53,13 +63,15 @@ public final class Housekeeper {
       RelayMetrics metrics,
       Duration retention,
       int chunk,
-      BooleanSupplier active) {
+      BooleanSupplier active,
+      IntSupplier shards) {
     this.dataSource = dataSource;
     this.registry = registry;
     this.metrics = metrics;
     this.retention = retention;
     this.chunk = chunk;
     this.active = active;
+    this.shards = shards;
   }
 
   /** Deletes expired published rows, a chunk at a time, while this instance is active. */
@@ -107,8 +119,23 @@ public final class Housekeeper {
                 ResultSet rs = ps.executeQuery()) {
               rs.next();
               metrics.backlog(rs.getLong(1), rs.getDouble(2), rs.getLong(3));
-              return null;
             }
+            int n = shards.getAsInt();
+            if (n > 1) {
+              long[] rows = new long[n];
+              double[] ages = new double[n];
+              try (PreparedStatement ps = c.prepareStatement(SHARD_SAMPLE_SQL);
+                  ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  if (rs.getInt(1) < n) {
+                    rows[rs.getInt(1)] = rs.getLong(2);
+                    ages[rs.getInt(1)] = rs.getDouble(3);
+                  }
+                }
+              }
+              metrics.shardBacklog(rows, ages);
+            }
+            return null;
           });
     } catch (SQLException | RuntimeException e) {
       log.debug("backlog sample failed: {}", e.toString());

@@ -49,6 +49,29 @@ public final class OutboxWriter {
       SELECT (SELECT count(*) FROM fence), (SELECT count(*) FROM stored)
       """;
 
+  // With --retention 0 the copy in outbox_published would be deleted at the next housekeeping
+  // anyway: only delete. Same parameters and answer as MOVE_SQL.
+  static final String DELETE_SQL =
+      """
+      WITH batch AS (
+             SELECT * FROM unnest(?::bigint[], ?::int[], ?::bigint[]) AS b(seq, kafka_partition, kafka_offset)),
+           present AS (
+             SELECT count(*) AS n FROM txoutbox.outbox o JOIN batch b ON o.seq = b.seq),
+           fence AS (
+             UPDATE txoutbox.relay_state s
+                SET last_checkpoint = ?, updated_at = now(), waiting = false,
+                    last_publish_at = CASE WHEN p.n > 0 THEN now() ELSE s.last_publish_at END,
+                    published_total = s.published_total + p.n
+               FROM present p
+              WHERE s.relay_name = ? AND s.shard = ? AND s.owner = ? AND s.epoch = ?
+             RETURNING 1),
+           moved AS (
+             DELETE FROM txoutbox.outbox o USING batch b
+              WHERE o.seq = b.seq AND EXISTS (SELECT 1 FROM fence)
+             RETURNING 1)
+      SELECT (SELECT count(*) FROM fence), (SELECT count(*) FROM moved)
+      """;
+
   private static final String WAITING_SQL =
       "UPDATE txoutbox.relay_state SET waiting = true"
           + " WHERE relay_name = ? AND shard = ? AND owner = ? AND epoch = ?";
@@ -74,14 +97,21 @@ public final class OutboxWriter {
       """;
 
   private final DataSource dataSource;
+  private final String moveSql;
 
-  public OutboxWriter(DataSource dataSource) {
+  /**
+   * @param keepPublished copy published rows to {@code outbox_published} ({@code --retention} above
+   *     0); without, they are only deleted from {@code outbox}
+   */
+  public OutboxWriter(DataSource dataSource, boolean keepPublished) {
     this.dataSource = dataSource;
+    this.moveSql = keepPublished ? MOVE_SQL : DELETE_SQL;
   }
 
   /**
-   * Moves published rows from {@code outbox} to {@code outbox_published} and records the batch in
-   * {@code relay_state}. Idempotent: rows already moved are simply absent.
+   * Moves published rows from {@code outbox} to {@code outbox_published} (or only deletes them, see
+   * the constructor) and records the batch in {@code relay_state}. Idempotent: rows already moved
+   * are simply absent.
    *
    * @param partitions Kafka partition per seq, or null when unknown (crash recovery)
    * @param offsets Kafka offset per seq, or null when unknown
@@ -94,7 +124,7 @@ public final class OutboxWriter {
     return fenced(
         fence,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(MOVE_SQL)) {
+          try (PreparedStatement ps = c.prepareStatement(moveSql)) {
             ps.setArray(1, Sql.bigints(c, seqs));
             ps.setArray(2, c.createArrayOf("int", boxed(partitions, seqs.length)));
             ps.setArray(3, c.createArrayOf("bigint", boxed(offsets, seqs.length)));

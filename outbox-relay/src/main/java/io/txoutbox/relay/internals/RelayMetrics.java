@@ -1,6 +1,9 @@
 package io.txoutbox.relay.internals;
 
 import io.txoutbox.runtime.Metrics;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.producer.Producer;
 
@@ -21,6 +24,9 @@ public final class RelayMetrics {
   private final Metrics.Histogram commitLatency;
   private final Metrics.Histogram batchLatency;
   private final Metrics.Histogram delay;
+  private static final double[] NO_SAMPLE = {Double.NaN, Double.NaN};
+  private final Map<Integer, double[]> shardBacklog = new ConcurrentHashMap<>();
+  private final Set<Integer> shardGauges = ConcurrentHashMap.newKeySet();
   private volatile int shards = 1;
   private volatile double backlog = Double.NaN;
   private volatile double oldestAge = Double.NaN;
@@ -150,6 +156,32 @@ public final class RelayMetrics {
     return shards == 1
         ? registry.counter(name, help)
         : registry.counter(name, help, SHARD, Integer.toString(shard));
+  }
+
+  /**
+   * Updates the sampled backlog of every shard (several shards only): gauges {@code
+   * relay_shard_backlog_rows{shard}} and {@code relay_shard_oldest_pending_age_seconds{shard}}.
+   */
+  public void shardBacklog(long[] rows, double[] oldestAgeSeconds) {
+    shardBacklog.keySet().removeIf(s -> s >= rows.length); // after a reshard to fewer shards
+    for (int s = 0; s < rows.length; s++) {
+      shardBacklog.put(s, new double[] {rows[s], oldestAgeSeconds[s]});
+      int shard = s;
+      if (shardGauges.add(s)) {
+        registry.gauge(
+            "relay_shard_backlog_rows",
+            "Rows of the shard in txoutbox.outbox (sampled)",
+            () -> shardBacklog.getOrDefault(shard, NO_SAMPLE)[0],
+            SHARD,
+            Integer.toString(s));
+        registry.gauge(
+            "relay_shard_oldest_pending_age_seconds",
+            "Age of the shard's oldest row in txoutbox.outbox (sampled)",
+            () -> shardBacklog.getOrDefault(shard, NO_SAMPLE)[1],
+            SHARD,
+            Integer.toString(s));
+      }
+    }
   }
 
   /** Updates the sampled backlog figures. */

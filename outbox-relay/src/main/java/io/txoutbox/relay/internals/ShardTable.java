@@ -7,10 +7,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import javax.sql.DataSource;
 
 /**
@@ -52,15 +52,19 @@ public final class ShardTable {
       return owned;
     }
 
-    /** Shards below {@code shards} that nobody holds (free, released, or expired). */
-    public Set<Integer> free(int shards) {
-      Set<Integer> free = new HashSet<>();
+    /**
+     * Shards below {@code shards} that {@code me} may acquire: held by nobody (free, released,
+     * expired) or still by {@code me} (left from a step-down), lowest first.
+     */
+    public Set<Integer> takeable(int shards, String me) {
+      Set<Integer> takeable = new TreeSet<>();
       for (int s = 0; s < shards; s++) {
-        if (!holders.containsKey(s)) {
-          free.add(s);
+        String holder = holders.get(s);
+        if (holder == null || holder.equals(me)) {
+          takeable.add(s);
         }
       }
-      return free;
+      return takeable;
     }
   }
 

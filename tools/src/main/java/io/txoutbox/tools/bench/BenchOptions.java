@@ -17,6 +17,7 @@ record BenchOptions(
     Set<String> parts,
     int shards,
     int relays,
+    String retention,
     Path jfr,
     Path repo) {
   static final List<String> PARTS = List.of("relay", "consumer", "e2e", "lanes");
@@ -40,6 +41,7 @@ record BenchOptions(
                             partition with --lanes 1, 4, 16)
         --shards N          relay shards in the relay and e2e parts (default 1)
         --relays N          relay instances in the relay and e2e parts (default 1)
+        --retention D       the relays' --retention (default theirs, 24h; 0 = rows only deleted)
         --jfr DIR           record each daemon with Java Flight Recorder (settings=profile) into DIR
                             (the figures then include the recorder's overhead)
         --repo DIR          repository root with the built jars (default .)
@@ -55,6 +57,7 @@ record BenchOptions(
     Set<String> parts = new LinkedHashSet<>(PARTS);
     int shards = 1;
     int relays = 1;
+    String retention = null;
     Path jfr = null;
     Path repo = Path.of(".");
     for (int i = 0; i < args.length; i++) {
@@ -74,6 +77,7 @@ record BenchOptions(
         case "--only" -> parts = parts(args, ++i);
         case "--shards" -> shards = positive(args, ++i);
         case "--relays" -> relays = positive(args, ++i);
+        case "--retention" -> retention = value(args, ++i);
         case "--jfr" -> jfr = Path.of(value(args, ++i)).toAbsolutePath();
         case "--repo" -> repo = Path.of(value(args, ++i));
         default -> throw new IllegalArgumentException(args[i] + ": unknown option");
@@ -89,13 +93,18 @@ record BenchOptions(
         parts,
         shards,
         relays,
+        retention,
         jfr,
         repo.toAbsolutePath());
   }
 
   /** Appended to the relay figures' names when the relay is not one instance of one shard. */
   String relaySetup() {
-    return shards == 1 && relays == 1 ? "" : " [" + shards + " shards, " + relays + " relays]";
+    String setup = shards == 1 && relays == 1 ? "" : shards + " shards, " + relays + " relays";
+    if (retention != null) {
+      setup += (setup.isEmpty() ? "" : ", ") + "retention " + retention;
+    }
+    return setup.isEmpty() ? "" : " [" + setup + "]";
   }
 
   boolean runs(String part) {

@@ -125,14 +125,13 @@ public final class Benchmark {
    */
   private RelayGroup relays(Programs p) {
     List<JavaProcess> started = new ArrayList<>();
+    List<String> args = new ArrayList<>(List.of("--shards", Integer.toString(o.shards())));
+    if (o.retention() != null) {
+      args.addAll(List.of("--retention", o.retention()));
+    }
     for (int i = 0; i < o.relays(); i++) {
       started.add(
-          p.relay(
-              p.dbUrl(),
-              kafka.bootstrapServers(),
-              daemonEnv(),
-              "--shards",
-              Integer.toString(o.shards())));
+          p.relay(p.dbUrl(), kafka.bootstrapServers(), daemonEnv(), args.toArray(String[]::new)));
     }
     return new RelayGroup(started);
   }
