@@ -113,7 +113,8 @@ class ObservabilityIT {
     programs = new Programs(REPO, LOGS, pg, dbUrl, kafka.bootstrapServers());
     programs.migrate();
     sql("CREATE TABLE seen (message_id text PRIMARY KEY)");
-    relay = programs.relay();
+    // Two shards, so that the per-shard metrics are served too (one relay holds both).
+    relay = programs.relay("--shards", "2");
     consumer =
         programs.consumer(
             "--group",
