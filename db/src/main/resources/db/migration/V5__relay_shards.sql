@@ -4,7 +4,6 @@
 -- chosen when the row is inserted: a key is always in one shard, so per-key commit order holds
 -- while the shards are published in parallel, each by its own lease holder. With one shard (the
 -- default) everything is as before: every row is in shard 0.
--- [jooq ignore start]
 ALTER TABLE txoutbox.outbox ADD COLUMN shard integer NOT NULL DEFAULT 0;
 COMMENT ON COLUMN txoutbox.outbox.shard IS
   'The relay shard of the row: txoutbox.outbox_shard(topic, key, seq, shard count), set by the insert trigger.';
@@ -160,4 +159,3 @@ SELECT s.relay_name,
                        FROM txoutbox.outbox o WHERE o.shard = s.shard) b ON true;
 COMMENT ON VIEW txoutbox.relay_shards IS
   'Per relay name and shard: owner, its role and heartbeat, epoch, lease, backlog and oldest pending age of the shard.';
--- [jooq ignore stop]
