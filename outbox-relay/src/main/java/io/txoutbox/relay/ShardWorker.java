@@ -222,7 +222,7 @@ final class ShardWorker implements Runnable {
       if (!triage.parkRejected(fence, rejected)) {
         // After a timeout the producer's view of what reached the broker is unreliable (see
         // apache/kafka#12392, KIP-890): do not reuse it, even though the abort went through.
-        throw new RelayErrors.BatchAbortedException(
+        throw new Reaction.BatchAbortedException(
             rejected.error(), Failure.has(rejected.error(), TimeoutException.class));
       }
       return;
@@ -230,7 +230,7 @@ final class ShardWorker implements Runnable {
     long[] createdAt = batch.stream().mapToLong(OutboxRow::createdAtMillis).toArray();
     pending = new PendingMove(checkpoint, (Published) outcome, started, createdAt);
     if (log.isDebugEnabled()) {
-      RelayErrors.logPublished(log, batch, (Published) outcome);
+      logPublished(batch, (Published) outcome);
     }
     ctx.crashHook().reached(CrashHook.Point.AFTER_KAFKA_COMMIT);
     recordPending();
@@ -270,28 +270,25 @@ final class ShardWorker implements Runnable {
   }
 
   private void onFailure(Exception e) {
-    Failure failure = Failure.of(e);
-    if (failure == Failure.FENCED) {
-      stepDown("fenced by a newer producer of the shard's transactional.id: " + e);
-      return;
-    }
-    if (failure == Failure.FATAL || e instanceof CheckpointStore.CorruptCheckpointException) {
-      log.error(
-          "{}{} of shard {} failed and cannot succeed by retrying; stopping: {}",
-          operation.description(),
-          operationDetail,
-          shard,
-          e.toString(),
-          e);
-      fatal = e;
-      running = false;
-      return;
-    }
-    if (!Failure.has(e, SQLException.class)
-        && !(e instanceof RelayErrors.BatchAbortedException b && !b.resetProducer())) {
-      // A Kafka call failed and what it did is unknown: start again from initTransactions() and
-      // the checkpoint, which settle it.
-      closePublisher(Duration.ZERO);
+    switch (Reaction.to(e)) {
+      case STEP_DOWN -> {
+        stepDown("fenced by a newer producer of the shard's transactional.id: " + e);
+        return;
+      }
+      case STOP -> {
+        log.error(
+            "{}{} of shard {} failed and cannot succeed by retrying; stopping: {}",
+            operation.description(),
+            operationDetail,
+            shard,
+            e.toString(),
+            e);
+        fatal = e;
+        running = false;
+        return;
+      }
+      case RETRY_WITH_NEW_PRODUCER -> closePublisher(Duration.ZERO);
+      case RETRY -> {}
     }
     int attempt = backoff.attempt() + 1;
     Duration delay = backoff.nextDelay();
@@ -303,12 +300,23 @@ final class ShardWorker implements Runnable {
         shard,
         delay.toMillis(),
         attempt,
-        e instanceof RelayErrors.BatchAbortedException ? e.getCause().toString() : e.toString());
+        e instanceof Reaction.BatchAbortedException ? e.getCause().toString() : e.toString());
     try {
       releaseRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
       requestRelease();
+    }
+  }
+
+  private void logPublished(List<OutboxRow> batch, Published p) {
+    for (int i = 0; i < batch.size(); i++) {
+      log.debug(
+          "published {} to {}-{}@{}",
+          batch.get(i).describe(),
+          batch.get(i).topic(),
+          p.partitions()[i],
+          p.offsets()[i]);
     }
   }
 
