@@ -8,7 +8,9 @@ import io.txoutbox.consumer.internals.FatalException;
 import io.txoutbox.consumer.internals.JavaHandler;
 import io.txoutbox.consumer.internals.KafkaConsumers;
 import io.txoutbox.consumer.internals.Lanes;
+import io.txoutbox.consumer.internals.OffsetStore;
 import io.txoutbox.consumer.internals.PartitionProcessor;
+import io.txoutbox.consumer.internals.RecordDecoder;
 import io.txoutbox.consumer.internals.Replayer;
 import io.txoutbox.consumer.internals.Retention;
 import io.txoutbox.consumer.internals.SqlBatchHandler;
@@ -125,14 +127,16 @@ public final class InboxConsumer {
       if (settings.lanes() > 1) {
         lanes = new Lanes(settings.lanes());
       }
+      OffsetStore offsets = new OffsetStore(settings.group(), Instance.id());
+      RecordDecoder decoder = new RecordDecoder(settings.maxPayloadBytes());
       PartitionProcessor processor =
-          new PartitionProcessor(db, settings, traced, metrics, Instance.id(), lanes);
+          new PartitionProcessor(db, settings, traced, metrics, offsets, decoder, lanes);
       loop =
           new PollLoop(
               settings,
               consumer,
               processor,
-              new Replayer(db, settings, traced, processor, metrics),
+              new Replayer(db, settings, traced, offsets, decoder, metrics),
               metrics);
       startRetention();
       Thread t = Threads.newThread("txoutbox-consumer-poll", Instance.id(), this::runLoop);

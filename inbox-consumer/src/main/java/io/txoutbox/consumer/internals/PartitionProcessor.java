@@ -64,6 +64,8 @@ public final class PartitionProcessor {
   private final HeadFailures failures;
 
   /**
+   * @param offsets the group's stored offsets, shared with the replayer
+   * @param decoder the record decoder, shared with the replayer
    * @param lanes the lanes of {@code --lanes N > 1}, or null to apply each partition's messages one
    *     after another
    */
@@ -72,11 +74,12 @@ public final class PartitionProcessor {
       ConsumerSettings settings,
       Effect effect,
       ConsumerMetrics metrics,
-      String owner,
+      OffsetStore offsets,
+      RecordDecoder decoder,
       Lanes lanes) {
     this.lanes = lanes;
     this.settings = settings;
-    this.offsets = new OffsetStore(settings.group(), owner);
+    this.offsets = offsets;
     this.transaction =
         new InboxTransaction(
             dataSource,
@@ -85,7 +88,7 @@ public final class PartitionProcessor {
             offsets,
             new ParkingLot(settings.group()),
             metrics);
-    this.decoder = new RecordDecoder(settings.maxPayloadBytes());
+    this.decoder = decoder;
     this.metrics = metrics;
     this.partitionOffsets = new PartitionOffsets(dataSource, offsets, metrics);
     this.failures = new HeadFailures(settings, metrics, decoder, partitionOffsets);
@@ -306,14 +309,5 @@ public final class PartitionProcessor {
   private Result retryLater(PartitionWork w, Long committedEnd) {
     w.retryLater();
     return new Result(Status.WAITING, committedEnd, null);
-  }
-
-  /** The shared decoder (also used by replay). */
-  RecordDecoder decoder() {
-    return decoder;
-  }
-
-  OffsetStore offsets() {
-    return offsets;
   }
 }

@@ -39,14 +39,15 @@ public final class Replayer {
       DataSource dataSource,
       ConsumerSettings settings,
       Effect effect,
-      PartitionProcessor processor,
+      OffsetStore offsets,
+      RecordDecoder decoder,
       ConsumerMetrics metrics) {
     this.dataSource = dataSource;
     this.effect = effect;
-    this.offsets = processor.offsets();
+    this.offsets = offsets;
     this.parking = new ParkingLot(settings.group());
     this.inbox = new InboxWriter(settings.group());
-    this.decoder = processor.decoder();
+    this.decoder = decoder;
     this.metrics = metrics;
   }
 
