@@ -37,14 +37,21 @@ class ChaosIT {
   /**
    * Three brokers (replication factor 3, min.insync.replicas=2): the leader of a partition the
    * relays write to is killed, then the active controller, and twice one broker is black-holed from
-   * one daemon only, while relays and consumers work.
+   * one daemon only, while relays and consumers work; three relay instances share four shards and
+   * the consumers apply over four key lanes.
    */
   @Test
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
-  void noMessageIsLostDuplicatedOrReorderedWhenLeaderAndControllerDieInAClusterOfThree() {
+  void noMessageIsLostDuplicatedOrReorderedWhenLeaderAndControllerDieUnderShardedRelaysAndLanes() {
     ChaosResult result =
         run(
             "--cluster",
+            "--relays",
+            "3",
+            "--shards",
+            "4",
+            "--lanes",
+            "4",
             "--log-dir",
             REPO.resolve("target/chaos-logs-cluster").toString(),
             "--messages",

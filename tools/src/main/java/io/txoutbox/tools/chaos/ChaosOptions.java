@@ -37,6 +37,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param logDir where the daemons' logs and the fault timeline ({@code chaos.log}) go
  * @param relays relay instances (the faults hit whichever holds shards)
  * @param shards the relays' {@code --shards}
+ * @param lanes the consumers' {@code --lanes}
  */
 public record ChaosOptions(
     long seed,
@@ -57,7 +58,8 @@ public record ChaosOptions(
     Path repo,
     Path logDir,
     int relays,
-    int shards) {
+    int shards,
+    int lanes) {
 
   /** The text of {@code --help}. */
   public static final String USAGE =
@@ -86,6 +88,7 @@ public record ChaosOptions(
         --lease-ttl DURATION  relays' --lease-ttl (default 5s)
         --relays N            outbox-relay instances (default 2)
         --shards N            the relays' --shards (default 1)
+        --lanes N             the consumers' --lanes (default 1)
         --session-timeout DURATION  consumers' kafka.session.timeout.ms (default 6s)
         --drain-timeout DURATION    bound of the final quiet period (default 3m)
         --timeout DURATION    bound of the whole run (default 10m + 1s per 500 messages)
@@ -113,6 +116,7 @@ public record ChaosOptions(
     positive("--groups", groups);
     positive("--relays", relays);
     positive("--shards", shards);
+    positive("--lanes", lanes);
     if (faults < 0) {
       throw new IllegalArgumentException("--faults: must be 0 or more, got " + faults);
     }
@@ -154,6 +158,7 @@ public record ChaosOptions(
     Path logDir = null;
     int relays = 2;
     int shards = 1;
+    int lanes = 1;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -184,6 +189,7 @@ public record ChaosOptions(
         case "--log-dir" -> logDir = Path.of(value(args, ++i, a));
         case "--relays" -> relays = (int) number(a, value(args, ++i, a));
         case "--shards" -> shards = (int) number(a, value(args, ++i, a));
+        case "--lanes" -> lanes = (int) number(a, value(args, ++i, a));
         default -> throw new UsageException(a + ": unknown option (see --help)");
       }
     }
@@ -216,7 +222,8 @@ public record ChaosOptions(
           repo,
           logDir,
           relays,
-          shards);
+          shards,
+          lanes);
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
@@ -236,6 +243,9 @@ public record ChaosOptions(
     a.addAll(List.of("--lease-ttl", text(leaseTtl), "--session-timeout", text(sessionTimeout)));
     if (relays != 2 || shards != 1) {
       a.addAll(List.of("--relays", Integer.toString(relays), "--shards", Integer.toString(shards)));
+    }
+    if (lanes != 1) {
+      a.addAll(List.of("--lanes", Integer.toString(lanes)));
     }
     if (!kinds.equals(all())) {
       a.addAll(List.of("--only", FaultKind.join(kinds)));

@@ -181,6 +181,8 @@ final class Stack implements AutoCloseable {
                     TOPIC,
                     "--handler-sql",
                     handlerSql(group),
+                    "--lanes",
+                    Integer.toString(options.lanes()),
                     "--kafka.session.timeout.ms=" + session,
                     "--kafka.heartbeat.interval.ms=" + Math.max(500, session / 3)));
     consumers.add(d);

@@ -38,13 +38,20 @@ class ChaosOptionsTest {
             "--lease-ttl",
             "4s",
             "--session-timeout",
-            "6500ms");
+            "6500ms",
+            "--relays",
+            "3",
+            "--shards",
+            "4",
+            "--lanes",
+            "4");
 
     ChaosOptions again = ChaosOptions.parse(o.toArgs().toArray(String[]::new));
 
     assertThat(again).isEqualTo(o);
     assertThat(again.kinds()).containsExactlyInAnyOrder(FaultKind.RELAY_KILL, FaultKind.NET_CUT);
     assertThat(again.sessionTimeout()).isEqualTo(Duration.ofMillis(6500));
+    assertThat(List.of(again.relays(), again.shards(), again.lanes())).containsExactly(3, 4, 4);
   }
 
   @Test
