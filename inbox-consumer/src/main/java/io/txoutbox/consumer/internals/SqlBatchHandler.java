@@ -1,5 +1,6 @@
 package io.txoutbox.consumer.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.nio.charset.CharacterCodingException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -97,11 +98,7 @@ public final class SqlBatchHandler implements Effect {
       bind(connection, ps, "t", 0, List.of());
       ps.getParameterMetaData(); // Parse + Describe, no Execute
     } catch (SQLException e) {
-      try {
-        connection.rollback();
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
+      Transactions.rollbackQuietly(connection, e);
       throw e;
     }
     connection.rollback();
@@ -109,19 +106,9 @@ public final class SqlBatchHandler implements Effect {
 
   @Override
   public String precheck(Delivery delivery) {
-    if (!parksNonUtf8) {
-      return null;
-    }
-    try {
-      String text = delivery.payloadText();
-      if (text != null && text.indexOf('\0') >= 0) {
-        return "the payload contains a NUL character, which a PostgreSQL text value (payload of"
-            + " --handler-sql-batch) cannot hold";
-      }
-      return null;
-    } catch (CharacterCodingException e) {
-      return "the payload is not valid UTF-8, but --handler-sql-batch reads payload as text";
-    }
+    return parksNonUtf8
+        ? SqlHandler.textPayloadProblem(delivery, "payload", "--handler-sql-batch")
+        : null;
   }
 
   @Override

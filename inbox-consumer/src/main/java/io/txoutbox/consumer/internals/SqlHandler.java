@@ -1,5 +1,6 @@
 package io.txoutbox.consumer.internals;
 
+import io.txoutbox.runtime.Transactions;
 import java.nio.charset.CharacterCodingException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -81,11 +82,7 @@ public final class SqlHandler implements Effect {
     } catch (SQLException e) {
       // The rollback of a connection that just broke fails too: keep the original error, which
       // says what happened (a rejection by PostgreSQL, or a lost connection).
-      try {
-        connection.rollback();
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
+      Transactions.rollbackQuietly(connection, e);
       throw e;
     }
     connection.rollback();
@@ -93,18 +90,28 @@ public final class SqlHandler implements Effect {
 
   @Override
   public String precheck(Delivery delivery) {
-    if (!sql.uses("payload")) {
-      return null;
-    }
+    return sql.uses("payload") ? textPayloadProblem(delivery, ":payload", "--handler-sql") : null;
+  }
+
+  /**
+   * Why the delivery's payload cannot be a PostgreSQL text value, or null.
+   *
+   * @param parameter how the handler names the payload ({@code :payload})
+   * @param option the handler's option ({@code --handler-sql})
+   */
+  static String textPayloadProblem(Delivery delivery, String parameter, String option) {
     try {
       String text = delivery.payloadText();
       if (text != null && text.indexOf('\0') >= 0) {
-        return "the payload contains a NUL character, which a PostgreSQL text value (:payload of"
-            + " --handler-sql) cannot hold";
+        return "the payload contains a NUL character, which a PostgreSQL text value ("
+            + parameter
+            + " of "
+            + option
+            + ") cannot hold";
       }
       return null;
     } catch (CharacterCodingException e) {
-      return "the payload is not valid UTF-8, but --handler-sql takes :payload as text";
+      return "the payload is not valid UTF-8, but " + option + " takes " + parameter + " as text";
     }
   }
 
