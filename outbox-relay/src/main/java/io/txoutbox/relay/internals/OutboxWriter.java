@@ -18,8 +18,9 @@ public final class OutboxWriter {
   // The fence UPDATE locks the relay_state row, so a takeover waits for this statement and a
   // stale owner changes nothing. published_total counts the rows still in outbox (the statement's
   // snapshot; only the active relay deletes from outbox): a retried move whose first attempt
-  // committed but lost its answer adds 0.
-  static final String MOVE_SQL =
+  // committed but lost its answer adds 0. Parameters: seqs, partitions, offsets, checkpoint,
+  // relay name, shard, owner, epoch; the answer: fenced rows (1 or 0), rows moved.
+  private static final String FENCED_BATCH =
       """
       WITH batch AS (
              SELECT * FROM unnest(?::bigint[], ?::int[], ?::bigint[]) AS b(seq, kafka_partition, kafka_offset)),
@@ -33,6 +34,11 @@ public final class OutboxWriter {
                FROM present p
               WHERE s.relay_name = ? AND s.shard = ? AND s.owner = ? AND s.epoch = ?
              RETURNING 1),
+      """;
+
+  static final String MOVE_SQL =
+      FENCED_BATCH
+          + """
            moved AS (
              DELETE FROM txoutbox.outbox o USING batch b
               WHERE o.seq = b.seq AND EXISTS (SELECT 1 FROM fence)
@@ -52,19 +58,8 @@ public final class OutboxWriter {
   // With --retention 0 the copy in outbox_published would be deleted at the next housekeeping
   // anyway: only delete. Same parameters and answer as MOVE_SQL.
   static final String DELETE_SQL =
-      """
-      WITH batch AS (
-             SELECT * FROM unnest(?::bigint[], ?::int[], ?::bigint[]) AS b(seq, kafka_partition, kafka_offset)),
-           present AS (
-             SELECT count(*) AS n FROM txoutbox.outbox o JOIN batch b ON o.seq = b.seq),
-           fence AS (
-             UPDATE txoutbox.relay_state s
-                SET last_checkpoint = ?, updated_at = now(), waiting = false,
-                    last_publish_at = CASE WHEN p.n > 0 THEN now() ELSE s.last_publish_at END,
-                    published_total = s.published_total + p.n
-               FROM present p
-              WHERE s.relay_name = ? AND s.shard = ? AND s.owner = ? AND s.epoch = ?
-             RETURNING 1),
+      FENCED_BATCH
+          + """
            moved AS (
              DELETE FROM txoutbox.outbox o USING batch b
               WHERE o.seq = b.seq AND EXISTS (SELECT 1 FROM fence)
