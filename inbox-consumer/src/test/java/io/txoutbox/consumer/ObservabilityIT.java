@@ -179,7 +179,7 @@ class ObservabilityIT {
     assertThat(names).anyMatch(n -> n.startsWith("kafka_producer_"));
     assertThat(relayScrape)
         .contains("txoutbox_relay_role{role=\"active\"} 1.0")
-        .containsPattern("txoutbox_relay_published_records_total [1-9]")
+        .containsPattern("txoutbox_relay_published_records_total\\{shard=\"[01]\"} [1-9]")
         .contains("hikaricp_connections_active{pool=\"txoutbox-relay\"}");
   }
 
