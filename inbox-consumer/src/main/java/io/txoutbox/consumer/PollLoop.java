@@ -224,7 +224,13 @@ final class PollLoop implements ConsumerRebalanceListener {
     }
   }
 
+  /**
+   * Backs off all database work after a transient failure, wherever it happened: in a batch, or in
+   * the work of an idle consumer (positioning, replay requests, idle offsets), so that an outage
+   * shows in {@code consumer_database_retries_total} even when no message is in flight.
+   */
   private void databaseFailed(Throwable cause) {
+    metrics.dbRetries.inc();
     databaseHealthy = false;
     Duration delay = dbBackoff.nextDelay();
     dbRetryAt = System.nanoTime() + delay.toNanos();

@@ -39,7 +39,8 @@ class InfrastructureFaultTest {
                       "--handler-sql",
                       Stack.slowRecordingHandler(0.003)),
                   extra));
-      stack.sendSequenced(topic, 6, 0, 600, 100);
+      // Paced, so the crash comes mid-stream: all 600 at once can be applied in a few batches.
+      Thread producer = stack.sendSequencedInBackground(topic, 6, 600, 30, Duration.ofMillis(100));
       await().atMost(Duration.ofSeconds(30)).until(() -> effects(stack) >= 100);
 
       stack.postgres.stopImmediately(); // like a crash: in-flight transactions are lost
@@ -47,6 +48,7 @@ class InfrastructureFaultTest {
           .atMost(Duration.ofSeconds(30))
           .until(() -> consumer.metrics().dbRetries.get() > 0);
       stack.postgres.startAgain();
+      producer.join();
 
       await("everything applied after the restart")
           .atMost(Duration.ofSeconds(90))
@@ -77,15 +79,20 @@ class InfrastructureFaultTest {
             args.indexOf("--db-url") + 1, "jdbc:postgresql://" + pgProxy.address() + m.group(3));
         args.set(args.indexOf("--kafka-bootstrap") + 1, kafkaProxy.address());
         InboxConsumer consumer = stack.startInProcess(args);
-        stack.sendSequenced("fault-cut", 6, 0, 600, 100);
+        // Paced, so the stream is still flowing when the cuts come: all 600 at once can be applied
+        // in a few batches, before a cut.
+        Thread producer =
+            stack.sendSequencedInBackground("fault-cut", 6, 600, 30, Duration.ofMillis(100));
 
-        // Reset every connection of the consumer, to PostgreSQL and to Kafka, while it works.
-        for (int cut = 1; cut <= 3; cut++) {
-          long before = effects(stack);
-          await().atMost(Duration.ofSeconds(30)).until(() -> effects(stack) > before + 50);
+        // Reset every connection of the consumer, to PostgreSQL and to Kafka, while it works. The
+        // marks are absolute and below the total: a batch may apply many messages at once, so a
+        // mark relative to the count after the last cut could lie beyond the end of the stream.
+        for (long mark : new long[] {100, 250, 400}) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> effects(stack) >= mark);
           pgProxy.cut();
           kafkaProxy.cut();
         }
+        producer.join();
 
         await("everything applied")
             .atMost(Duration.ofSeconds(90))

@@ -235,7 +235,6 @@ public final class PartitionProcessor {
       throw new FatalException(cause);
     }
     if (kind != Failure.ABORTABLE) {
-      metrics.dbRetries.inc();
       return new Result(Status.DB_UNAVAILABLE, committedEnd, cause);
     }
     return null;
