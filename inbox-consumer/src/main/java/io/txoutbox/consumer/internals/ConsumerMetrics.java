@@ -45,7 +45,7 @@ public final class ConsumerMetrics {
   public final Counter dbRetries =
       registry.counter(
           "consumer_database_retries_total",
-          "Transactions rolled back on a transient database error and retried.");
+          "Transient database failures backed off from and retried.");
   public final Counter retentionDeleted =
       registry.counter("consumer_retention_deleted_total", "Inbox rows deleted after --retention.");
   public final Histogram batchSize =
