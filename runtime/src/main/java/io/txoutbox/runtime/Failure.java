@@ -21,8 +21,8 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 
 /**
  * How the daemons react to an exception, decided once, on exception types and SQLSTATE, never on
- * message text. The one place that walks cause chains ({@link #causes}, {@link #find}); both
- * daemons classify with {@link #of(Throwable, Scope)}.
+ * message text. The one place that walks cause chains ({@link #causes}, {@link #has}); both daemons
+ * classify with {@link #of(Throwable, Scope)}.
  *
  * <p>The rules, first match along the cause chain, outermost first:
  *
@@ -136,16 +136,6 @@ public enum Failure {
       chain.add(t);
     }
     return chain;
-  }
-
-  /** The first exception of the given type in the cause chain. */
-  public static <T extends Throwable> Optional<T> find(Throwable error, Class<T> type) {
-    for (Throwable t : causes(error)) {
-      if (type.isInstance(t)) {
-        return Optional.of(type.cast(t));
-      }
-    }
-    return Optional.empty();
   }
 
   /** Whether the cause chain holds an exception of any of the given types. */

@@ -150,7 +150,6 @@ class FailureTest {
     a.initCause(b);
     assertThat(Failure.causes(a)).containsExactly(a, b);
     assertThat(Failure.of(a)).isEqualTo(ABORTABLE);
-    assertThat(Failure.find(b, IllegalStateException.class)).isEmpty();
     assertThat(Failure.has(new KafkaException(new TimeoutException("t")), TimeoutException.class))
         .isTrue();
   }
