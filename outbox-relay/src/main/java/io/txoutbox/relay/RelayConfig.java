@@ -285,6 +285,11 @@ public final class RelayConfig {
     // Bounds send() on missing metadata (a topic that does not exist) and each commit attempt.
     p.setProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
     p.setProperty(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+    // Bounds a batch Kafka does not take (a broker down, a connection that answers nothing): its
+    // records fail, the transaction is aborted and retried with a new producer. With the defaults
+    // (120 s) a shard could sit in flush() for minutes while its lease was renewed.
+    p.setProperty(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+    p.setProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
     p.setProperty(
         ProducerConfig.BUFFER_MEMORY_CONFIG,
         Long.toString(Math.max(4L << 20, (32L << 20) / Math.max(1, shards))));
