@@ -154,7 +154,10 @@ public final class Relay implements AutoCloseable {
       try {
         http =
             new HttpEndpoint(
-                config.httpPort(), this::liveness, this::readiness, metrics.registry());
+                config.httpPort(),
+                () -> RelayHealth.liveness(assignerThread(), state(), failure()),
+                () -> RelayHealth.readiness(state(), heartbeat.databaseHealthy(), assigner()),
+                metrics.registry());
       } catch (IOException e) {
         throw new UncheckedIOException("cannot serve HTTP on port " + config.httpPort(), e);
       }
@@ -305,27 +308,5 @@ public final class Relay implements AutoCloseable {
   private String role() {
     RelayState s = state();
     return s == RelayState.DRAINING ? RelayState.STOPPED.role() : s.role();
-  }
-
-  private HttpEndpoint.Health liveness() {
-    Thread t = assignerThread();
-    boolean alive = t != null && t.isAlive() && failure() == null;
-    return new HttpEndpoint.Health(
-        alive, alive ? "alive, " + state().label() : "relay assigner ended");
-  }
-
-  private HttpEndpoint.Health readiness() {
-    RelayState s = state();
-    if (!heartbeat.databaseHealthy()) {
-      return new HttpEndpoint.Health(false, s.label() + ", database unreachable");
-    }
-    return switch (s) {
-      case STANDBY -> new HttpEndpoint.Health(true, "standby");
-      case ACTIVE ->
-          assigner().kafkaReady()
-              ? new HttpEndpoint.Health(true, "active, shards " + assigner().heldShards())
-              : new HttpEndpoint.Health(false, "active, Kafka producer not ready");
-      default -> new HttpEndpoint.Health(false, s.label());
-    };
   }
 }

@@ -1,20 +1,17 @@
 package io.txoutbox.relay;
 
 import io.txoutbox.relay.internals.Checkpoint;
-import io.txoutbox.relay.internals.CheckpointStore;
 import io.txoutbox.relay.internals.CrashHook;
 import io.txoutbox.relay.internals.Fence;
 import io.txoutbox.relay.internals.Lease;
 import io.txoutbox.relay.internals.LeaseLostException;
 import io.txoutbox.relay.internals.OutboxListener;
 import io.txoutbox.relay.internals.OutboxRow;
-import io.txoutbox.relay.internals.Reconciler;
 import io.txoutbox.relay.internals.Sharding;
 import io.txoutbox.relay.internals.TransactionalPublisher;
 import io.txoutbox.relay.internals.TransactionalPublisher.Published;
 import io.txoutbox.relay.internals.TransactionalPublisher.Rejected;
 import io.txoutbox.relay.internals.Triage;
-import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Failure;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -31,13 +28,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Before its first batch it creates the shard's transactional producer, calls {@code
  * initTransactions()} (fencing the shard's previous owner and settling its open transaction) and
- * reconciles: the rows of the shard's last checkpoint committed to Kafka are recorded as published.
- * Then, per batch: poll the shard, Kafka transaction (records + checkpoint), commit, move the rows
- * in the database (fenced by the shard's epoch); the next poll follows at once. Only an empty poll
- * waits for a NOTIFY or {@code --poll-interval}, after setting {@code relay_state.waiting} (writers
- * NOTIFY only while it is set) and polling once more. The worker never starts a batch while the
- * previous one is committed in Kafka but not recorded, so at most one batch, the one named by the
- * last checkpoint, is ever in that state.
+ * reconciles: the rows of the shard's last checkpoint committed to Kafka are recorded as published
+ * (the Kafka side, with the check for transactions a crashed broker left open, is {@link
+ * ShardProducer}). Then, per batch: poll the shard, Kafka transaction (records + checkpoint),
+ * commit, move the rows in the database (fenced by the shard's epoch); the next poll follows at
+ * once. Only an empty poll waits for a NOTIFY or {@code --poll-interval}, after setting {@code
+ * relay_state.waiting} (writers NOTIFY only while it is set) and polling once more. The worker
+ * never starts a batch while the previous one is committed in Kafka but not recorded, so at most
+ * one batch, the one named by the last checkpoint, is ever in that state.
  *
  * <p>It ends when asked ({@link #requestRelease()}: finish the batch, close the producer, release
  * the lease, clean when every committed batch is recorded), when the lease is lost (step down,
@@ -54,31 +52,20 @@ final class ShardWorker implements Runnable {
   private final int shard;
   private final int shards;
   private final boolean settleOnly;
-  private final Sharding.Layout layout;
-  private final CheckpointStore checkpoints;
-  private final Reconciler reconciler;
+  private final ShardProducer kafka;
+  private final ShardSteps steps;
   private final OutboxListener.Waiter waiter;
-  private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
   private final CountDownLatch releaseRequested = new CountDownLatch(1);
 
   private volatile boolean running = true;
-  private volatile boolean kafkaReady;
   private volatile long releaseRequestedNanos;
   private volatile Throwable fatal;
 
   // Worker thread only.
-  private TransactionalPublisher publisher;
-  private boolean reconciled;
   private Triage triage;
-  private PendingMove pending;
+  private UnrecordedBatch pending;
   private boolean markedWaiting;
   private long nextBatch = 1;
-  private Operation operation = Operation.START;
-  private String operationDetail = "";
-
-  /** A batch committed to Kafka and not yet recorded in the database. */
-  private record PendingMove(
-      Checkpoint checkpoint, Published published, long startedNanos, long[] createdAt) {}
 
   /**
    * @param lease the shard's lease, acquired
@@ -89,10 +76,9 @@ final class ShardWorker implements Runnable {
     this.lease = lease;
     this.shard = lease.shard();
     this.shards = layout.shards();
-    this.layout = layout;
     this.settleOnly = settleOnly;
-    this.checkpoints = ctx.checkpoints(layout, shard);
-    this.reconciler = ctx.reconciler(checkpoints);
+    this.kafka = new ShardProducer(ctx, layout, shard);
+    this.steps = new ShardSteps(shard, ctx.metrics());
     this.waiter = ctx.listener().newWaiter();
   }
 
@@ -130,7 +116,7 @@ final class ShardWorker implements Runnable {
 
   /** Initialised producer and reconciled checkpoint. */
   boolean kafkaReady() {
-    return kafkaReady;
+    return kafka.isReady();
   }
 
   /** The error that must stop the relay, or null. */
@@ -150,7 +136,7 @@ final class ShardWorker implements Runnable {
 
   private void step() throws Exception {
     if (!lease.isHeld()) {
-      operation(Operation.LEASE_RENEWAL);
+      steps.begin(Operation.LEASE_RENEWAL);
       if (!lease.renew()) {
         stepDown("the lease ran out or another instance took it over");
         return;
@@ -159,19 +145,16 @@ final class ShardWorker implements Runnable {
     if (pending != null) {
       recordPending();
     }
-    if (publisher == null) {
-      operation(Operation.PRODUCER_INIT);
-      publisher = ctx.initialisedPublisher(layout, shard, checkpoints);
+    if (!kafka.isOpen()) {
+      steps.begin(Operation.PRODUCER_INIT);
+      kafka.open();
     }
-    if (!reconciled) {
-      operation(Operation.RECONCILIATION);
-      checkpoints.ensureTopic();
-      nextBatch = reconciler.reconcile(lease.fence());
+    if (!kafka.isReconciled()) {
+      steps.begin(Operation.RECONCILIATION);
+      nextBatch = kafka.reconcile(lease.fence());
       markedWaiting = false; // reconciling may have moved rows, which clears relay_state.waiting
       triage = ctx.triage();
-      reconciled = true;
-      kafkaReady = true;
-      backoff.reset();
+      steps.progressed();
       if (settleOnly) {
         log.info("settled shard {} at epoch {} for the reshard", shard, lease.epoch());
         running = false;
@@ -187,11 +170,11 @@ final class ShardWorker implements Runnable {
   }
 
   private void publishNextBatch() throws Exception {
-    operation(Operation.POLL);
+    steps.begin(Operation.POLL);
     long started = System.nanoTime();
     List<OutboxRow> rows = ctx.reader().poll(ctx.config().batchSize(), shard, shards);
     if (rows.isEmpty()) {
-      backoff.reset();
+      steps.progressed();
       if (markedWaiting) {
         waiter.await(
             OutboxListener.OUTBOX_CHANNEL,
@@ -200,7 +183,7 @@ final class ShardWorker implements Runnable {
       } else {
         // Writers NOTIFY only while we wait; poll once more first, for rows committed by writers
         // that looked before this.
-        operation(Operation.MARK_WAITING);
+        steps.begin(Operation.MARK_WAITING);
         ctx.writer().markWaiting(lease.fence());
         markedWaiting = true;
       }
@@ -208,17 +191,16 @@ final class ShardWorker implements Runnable {
     }
     Fence fence = lease.fence();
     Checkpoint.Builder cp = new Checkpoint.Builder(fence.epoch(), nextBatch);
-    operation(Operation.PARKING);
+    steps.begin(Operation.PARKING);
     List<OutboxRow> batch = triage.select(fence, rows, cp);
     if (batch.isEmpty()) {
       return;
     }
-    operation(Operation.KAFKA_TRANSACTION, " of batch " + nextBatch);
+    steps.begin(Operation.KAFKA_TRANSACTION, " of batch " + nextBatch);
     Checkpoint checkpoint = cp.build();
-    TransactionalPublisher.Outcome outcome =
-        publisher.publish(batch, checkpoint, this::keepCommitting);
+    TransactionalPublisher.Outcome outcome = kafka.publish(batch, checkpoint, this::keepCommitting);
     if (outcome instanceof Rejected rejected) {
-      operation(Operation.PARKING);
+      steps.begin(Operation.PARKING);
       if (!triage.parkRejected(fence, rejected)) {
         // After a timeout the producer's view of what reached the broker is unreliable (see
         // apache/kafka#12392, KIP-890): do not reuse it, even though the abort went through.
@@ -227,45 +209,18 @@ final class ShardWorker implements Runnable {
       }
       return;
     }
-    long[] createdAt = batch.stream().mapToLong(OutboxRow::createdAtMillis).toArray();
-    pending = new PendingMove(checkpoint, (Published) outcome, started, createdAt);
-    if (log.isDebugEnabled()) {
-      logPublished(batch, (Published) outcome);
-    }
+    pending = new UnrecordedBatch(shard, batch, checkpoint, (Published) outcome, started);
     ctx.crashHook().reached(CrashHook.Point.AFTER_KAFKA_COMMIT);
     recordPending();
     ctx.crashHook().reached(CrashHook.Point.AFTER_DB_COMMIT);
-    backoff.reset();
+    steps.progressed();
   }
 
   private void recordPending() throws SQLException, LeaseLostException {
-    operation(Operation.RECORDING, " (batch " + pending.checkpoint().batch() + ")");
-    Published p = pending.published();
+    steps.begin(Operation.RECORDING, " (batch " + pending.batch() + ")");
     markedWaiting = false; // the move clears relay_state.waiting
-    int moved =
-        ctx.writer()
-            .move(
-                lease.fence(),
-                p.seqs(),
-                p.partitions(),
-                p.offsets(),
-                pending.checkpoint().encode());
-    if (moved != p.seqs().length) {
-      log.warn(
-          "shard {} batch {}: {} of {} rows were still in outbox (the others were recorded already)",
-          shard,
-          pending.checkpoint().batch(),
-          moved,
-          p.seqs().length);
-    }
-    ctx.metrics()
-        .batch(
-            shard,
-            p.seqs().length,
-            pending.startedNanos(),
-            System.currentTimeMillis(),
-            pending.createdAt());
-    nextBatch = pending.checkpoint().batch() + 1;
+    pending.record(ctx.writer(), lease.fence(), ctx.metrics());
+    nextBatch = pending.batch() + 1;
     pending = null;
   }
 
@@ -276,31 +231,15 @@ final class ShardWorker implements Runnable {
         return;
       }
       case STOP -> {
-        log.error(
-            "{}{} of shard {} failed and cannot succeed by retrying; stopping: {}",
-            operation.description(),
-            operationDetail,
-            shard,
-            e.toString(),
-            e);
+        log.error("{} failed and cannot succeed by retrying; stopping: {}", steps, e.toString(), e);
         fatal = e;
         running = false;
         return;
       }
-      case RETRY_WITH_NEW_PRODUCER -> closePublisher(Duration.ZERO);
+      case RETRY_WITH_NEW_PRODUCER -> kafka.close(Duration.ZERO);
       case RETRY -> {}
     }
-    int attempt = backoff.attempt() + 1;
-    Duration delay = backoff.nextDelay();
-    ctx.metrics().retry(operation.label());
-    log.warn(
-        "{}{} of shard {} failed, retrying in {} ms (attempt {}): {}",
-        operation.description(),
-        operationDetail,
-        shard,
-        delay.toMillis(),
-        attempt,
-        e instanceof Reaction.BatchAbortedException ? e.getCause().toString() : e.toString());
+    Duration delay = steps.retrying(e);
     try {
       releaseRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException ie) {
@@ -309,43 +248,14 @@ final class ShardWorker implements Runnable {
     }
   }
 
-  private void logPublished(List<OutboxRow> batch, Published p) {
-    for (int i = 0; i < batch.size(); i++) {
-      log.debug(
-          "published {} to {}-{}@{}",
-          batch.get(i).describe(),
-          batch.get(i).topic(),
-          p.partitions()[i],
-          p.offsets()[i]);
-    }
-  }
-
-  private void operation(Operation op) {
-    operation(op, "");
-  }
-
-  private void operation(Operation op, String detail) {
-    operation = op;
-    operationDetail = detail;
-  }
-
   private void stepDown(String reason) {
     log.info("stepping down from shard {} at epoch {}: {}", shard, lease.epoch(), reason);
-    closePublisher(Duration.ZERO);
+    kafka.close(Duration.ZERO);
     lease.forget();
     // Never write after being fenced: the new holder reconciles the pending batch.
     pending = null;
     running = false;
     ctx.metrics().steppedDown(shard);
-  }
-
-  private void closePublisher(Duration timeout) {
-    if (publisher != null) {
-      publisher.close(timeout);
-      publisher = null;
-    }
-    reconciled = false;
-    kafkaReady = false;
   }
 
   private boolean keepCommitting() {
@@ -356,7 +266,7 @@ final class ShardWorker implements Runnable {
   /** Records what can be recorded, closes the producer, releases the lease. */
   private void drain() {
     if (!lease.isAcquired()) {
-      closePublisher(Duration.ZERO);
+      kafka.close(Duration.ZERO);
       return;
     }
     if (pending != null) {
@@ -367,8 +277,8 @@ final class ShardWorker implements Runnable {
       }
     }
     // Clean: no batch committed in Kafka is unrecorded, and the producer is settled.
-    boolean clean = pending == null && reconciled;
-    closePublisher(Duration.ofSeconds(5));
+    boolean clean = pending == null && kafka.isReconciled();
+    kafka.close(Duration.ofSeconds(5));
     try {
       lease.release(clean);
       log.info(
