@@ -14,14 +14,11 @@ import io.txoutbox.runtime.Failure;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -40,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>Transactions run between polls, never inside one, so when a rebalance revokes partitions
  * (cooperative-sticky: only the moved ones) no transaction of theirs is in flight: what was
  * committed is in the database, what was only buffered is dropped and re-read by the next owner
- * from the stored offset.
+ * from the stored offset. Which partitions are owned is kept by the {@link Assignment}.
  */
-final class PollLoop implements ConsumerRebalanceListener {
+final class PollLoop {
   private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
   private static final Duration IDLE_INTERVAL = Duration.ofSeconds(1);
   private static final Duration WORK_BUDGET = Duration.ofSeconds(10);
@@ -52,8 +49,9 @@ final class PollLoop implements ConsumerRebalanceListener {
   private final PartitionProcessor processor;
   private final Replayer replayer;
   private final ConsumerMetrics metrics;
-  private final Map<TopicPartition, PartitionWork> works = new LinkedHashMap<>();
   private final KafkaOffsetMirror kafkaOffsets;
+  private final Assignment assignment;
+  private final Map<TopicPartition, PartitionWork> works;
   private final Positions positions;
   private final Backoff dbBackoff;
   private final Backoff kafkaBackoff;
@@ -65,7 +63,6 @@ final class PollLoop implements ConsumerRebalanceListener {
 
   private volatile boolean running = true;
   private volatile boolean databaseHealthy = true;
-  private volatile int assigned;
   private volatile int stalled;
 
   PollLoop(
@@ -80,6 +77,8 @@ final class PollLoop implements ConsumerRebalanceListener {
     this.replayer = replayer;
     this.metrics = metrics;
     this.kafkaOffsets = new KafkaOffsetMirror(consumer);
+    this.assignment = new Assignment(settings, consumer, kafkaOffsets, metrics);
+    this.works = assignment.works();
     this.positions =
         new Positions(settings, consumer, processor.partitionOffsets(), kafkaOffsets, metrics);
     this.dbBackoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax());
@@ -93,7 +92,7 @@ final class PollLoop implements ConsumerRebalanceListener {
    */
   void run() {
     try {
-      consumer.subscribe(settings.topics(), this);
+      consumer.subscribe(settings.topics(), assignment);
       while (running) {
         try {
           runOnce();
@@ -131,7 +130,7 @@ final class PollLoop implements ConsumerRebalanceListener {
   }
 
   int assignedPartitions() {
-    return assigned;
+    return assignment.size();
   }
 
   int stalledPartitions() {
@@ -279,44 +278,5 @@ final class PollLoop implements ConsumerRebalanceListener {
     } catch (RuntimeException e) {
       log.warn("closing the Kafka consumer failed: {}", e.toString());
     }
-  }
-
-  @Override
-  public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-    if (partitions.isEmpty()) {
-      return;
-    }
-    for (TopicPartition tp : partitions) {
-      works.put(tp, new PartitionWork(tp, settings.retryBackoff(), settings.retryBackoffMax()));
-    }
-    // Nothing may be fetched before the partition is positioned on its stored offset.
-    consumer.pause(partitions);
-    assigned = works.size();
-    log.info("assigned {}", partitions);
-  }
-
-  @Override
-  public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-    if (partitions.isEmpty()) {
-      return;
-    }
-    kafkaOffsets.commitSync(partitions, Duration.ofSeconds(2));
-    forget(partitions);
-    log.info("revoked {}", partitions);
-  }
-
-  @Override
-  public void onPartitionsLost(Collection<TopicPartition> partitions) {
-    forget(partitions);
-    kafkaOffsets.forget(partitions);
-    log.warn("lost {} (this consumer was out of the group)", partitions);
-  }
-
-  private void forget(Collection<TopicPartition> partitions) {
-    for (TopicPartition tp : partitions) {
-      works.remove(tp);
-      metrics.unassigned(tp);
-    }
-    assigned = works.size();
   }
 }

@@ -2,7 +2,6 @@ package io.txoutbox.consumer.internals;
 
 import io.txoutbox.consumer.internals.InboxTransaction.Batch;
 import io.txoutbox.consumer.internals.InboxTransaction.Outcome;
-import io.txoutbox.runtime.Failure;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -26,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * it succeeds, and the partition stays stopped (its buffer fills and the poll loop pauses it). The
  * policy for a failing head is {@link HeadFailures}; with {@code --lanes} a batch is first applied
  * over the {@link Lanes}, and only a failure there brings it to the sequential path here; the
- * stored offsets outside batches are {@link PartitionOffsets}.
+ * stored offsets outside batches are {@link PartitionOffsets}; what an outcome means for the
+ * partition's state, the metrics and the log is {@link Outcomes}.
  */
 public final class PartitionProcessor {
   private static final Logger log = LoggerFactory.getLogger(PartitionProcessor.class);
@@ -58,10 +58,10 @@ public final class PartitionProcessor {
   private final InboxTransaction transaction;
   private final OffsetStore offsets;
   private final RecordDecoder decoder;
-  private final ConsumerMetrics metrics;
   private final Lanes lanes;
   private final PartitionOffsets partitionOffsets;
   private final HeadFailures failures;
+  private final Outcomes outcomes;
 
   /**
    * @param offsets the group's stored offsets, shared with the replayer
@@ -89,9 +89,9 @@ public final class PartitionProcessor {
             new ParkingLot(settings.group()),
             metrics);
     this.decoder = decoder;
-    this.metrics = metrics;
     this.partitionOffsets = new PartitionOffsets(dataSource, offsets, metrics);
     this.failures = new HeadFailures(settings, metrics, decoder, partitionOffsets);
+    this.outcomes = new Outcomes(metrics);
   }
 
   /** Reading and moving the stored offsets outside batches. */
@@ -127,13 +127,14 @@ public final class PartitionProcessor {
     for (int round = 0; round < 4; round++) {
       Outcome o = transaction.run(a.batch(decoder));
       if (o instanceof Outcome.Committed c) {
-        committed(w, a.records.size(), a.end(), a.hw, c);
+        outcomes.committed(w, a.records.size(), a.end(), a.hw, c);
         return new Result(Status.COMMITTED, a.end(), null);
       }
       if (o instanceof Outcome.Fenced) {
-        return fenced(w, a.committedEnd);
+        return outcomes.fenced(w, a.committedEnd);
       }
-      Result escalated = escalate(cause(o), a.committedEnd);
+      Throwable cause = Outcomes.cause(o);
+      Result escalated = Outcomes.escalate(cause, a.committedEnd);
       if (escalated != null) {
         return escalated;
       }
@@ -142,7 +143,7 @@ public final class PartitionProcessor {
             "{}: cannot park offset {}, retrying later: {}",
             w.partition,
             a.records.get(0).offset(),
-            Errors.describe(cause(o)));
+            Errors.describe(cause));
         return retryLater(w, a.committedEnd);
       }
       int index = o instanceof Outcome.MessageFailed m ? m.index() : -1;
@@ -159,12 +160,12 @@ public final class PartitionProcessor {
           return r;
         }
       }
-      switch (failures.failed(a, cause(o))) {
+      switch (failures.failed(a, cause)) {
         case RETRY -> {
-          return new Result(Status.WAITING, a.committedEnd, cause(o));
+          return new Result(Status.WAITING, a.committedEnd, cause);
         }
         case FENCED -> {
-          return fenced(w, a.committedEnd);
+          return outcomes.fenced(w, a.committedEnd);
         }
         case PARK -> {} // run again, parking it
       }
@@ -185,13 +186,13 @@ public final class PartitionProcessor {
     PartitionWork w = a.w;
     Outcome o = lanes.apply(transaction, w, Attempt.decode(decoder, a.records), a.end(), a.hw);
     if (o instanceof Outcome.Committed c) {
-      committed(w, a.records.size(), a.end(), a.hw, c);
+      outcomes.committed(w, a.records.size(), a.end(), a.hw, c);
       return new Result(Status.COMMITTED, a.end(), null);
     }
     if (o instanceof Outcome.Fenced) {
-      return fenced(w, null);
+      return outcomes.fenced(w, null);
     }
-    return escalate(cause(o), null);
+    return Outcomes.escalate(Outcomes.cause(o), null);
   }
 
   /**
@@ -209,35 +210,18 @@ public final class PartitionProcessor {
     attempts.sort(
         Comparator.comparing((Attempt a) -> a.w.partition.topic())
             .thenComparingInt(a -> a.w.partition.partition()));
-    Optional<List<Outcome.Committed>> outcomes =
+    Optional<List<Outcome.Committed>> committed =
         transaction.runAll(attempts.stream().map(a -> a.batch(decoder)).toList());
-    if (outcomes.isEmpty()) {
+    if (committed.isEmpty()) {
       return Map.of();
     }
     Map<PartitionWork, Result> results = new LinkedHashMap<>();
     for (int i = 0; i < attempts.size(); i++) {
       Attempt a = attempts.get(i);
-      committed(a.w, a.records.size(), a.end(), a.hw, outcomes.get().get(i));
+      outcomes.committed(a.w, a.records.size(), a.end(), a.hw, committed.get().get(i));
       results.put(a.w, new Result(Status.COMMITTED, a.end(), null));
     }
     return results;
-  }
-
-  /**
-   * The reaction to a failure that is not the message's fault: null for an abortable one (the
-   * message failed), else the result to return.
-   *
-   * @throws FatalException when the daemon must stop
-   */
-  private Result escalate(Throwable cause, Long committedEnd) {
-    Failure kind = Failure.of(cause);
-    if (kind == Failure.FATAL) {
-      throw new FatalException(cause);
-    }
-    if (kind != Failure.ABORTABLE) {
-      return new Result(Status.DB_UNAVAILABLE, committedEnd, cause);
-    }
-    return null;
   }
 
   /**
@@ -259,50 +243,15 @@ public final class PartitionProcessor {
                 true,
                 false));
     if (p instanceof Outcome.Committed c) {
-      committed(w, index, prefixEnd, a.hw, c);
+      outcomes.committed(w, index, prefixEnd, a.hw, c);
       a.committedPrefix(index, prefixEnd);
       return null;
     }
     if (p instanceof Outcome.Fenced) {
-      return fenced(w, a.committedEnd);
+      return outcomes.fenced(w, a.committedEnd);
     }
-    Result escalated = escalate(cause(p), a.committedEnd);
+    Result escalated = Outcomes.escalate(Outcomes.cause(p), a.committedEnd);
     return escalated != null ? escalated : retryLater(w, a.committedEnd); // not reproducible
-  }
-
-  private static Throwable cause(Outcome o) {
-    if (o instanceof Outcome.MessageFailed m) {
-      return m.cause();
-    }
-    return ((Outcome.Failed) o).cause();
-  }
-
-  private void committed(PartitionWork w, int records, long end, Long hw, Outcome.Committed c) {
-    if (w.headOffset != null && end > w.headOffset && c.parked() == 0) {
-      log.info(
-          "{}: offset {} succeeded at attempt {}", w.partition, w.headOffset, w.headAttempts + 1);
-    }
-    w.committed(records, end, hw);
-    metrics.batchSize.observe(records);
-    metrics.applied.add(c.applied());
-    metrics.duplicates.add(c.duplicates());
-    metrics.parked.add(c.parked());
-    for (String head : c.parkedHeads()) {
-      log.warn("parked {}", head);
-    }
-    if (c.duplicates() > 0) {
-      log.debug("{}: {} duplicate message(s) skipped", w.partition, c.duplicates());
-    }
-  }
-
-  private Result fenced(PartitionWork w, Long committedEnd) {
-    metrics.fenced.inc();
-    log.warn(
-        "{}: stored offset is no longer {} (another consumer took the partition over, or a commit"
-            + " with an unknown outcome succeeded); rolled back, repositioning",
-        w.partition,
-        w.stored);
-    return new Result(Status.FENCED, committedEnd, null);
   }
 
   private Result retryLater(PartitionWork w, Long committedEnd) {

@@ -1,6 +1,5 @@
 package io.txoutbox.consumer.internals;
 
-import io.txoutbox.runtime.Transactions;
 import java.nio.charset.CharacterCodingException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -94,14 +93,7 @@ public final class SqlBatchHandler implements Effect {
    * @throws SQLException as PostgreSQL rejected the statement (or the connection failed)
    */
   public void validate(Connection connection) throws SQLException {
-    try (PreparedStatement ps = connection.prepareStatement(jdbcSql)) {
-      bind(connection, ps, "t", 0, List.of());
-      ps.getParameterMetaData(); // Parse + Describe, no Execute
-    } catch (SQLException e) {
-      Transactions.rollbackQuietly(connection, e);
-      throw e;
-    }
-    connection.rollback();
+    StatementCheck.validate(connection, jdbcSql, ps -> bind(connection, ps, "t", 0, List.of()));
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.txoutbox.consumer.internals;
 
-import io.txoutbox.runtime.Transactions;
 import java.nio.charset.CharacterCodingException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -74,18 +73,14 @@ public final class SqlHandler implements Effect {
    * @throws SQLException as PostgreSQL rejected the statement (or the connection failed)
    */
   public void validate(Connection connection) throws SQLException {
-    try (PreparedStatement ps = connection.prepareStatement(sql.jdbcSql())) {
-      bindSample(ps);
-      ps.getParameterMetaData(); // Parse + Describe of the statement, no Execute
-      ResultSetMetaData md = ps.getMetaData();
-      returnsRows = md != null && md.getColumnCount() > 0;
-    } catch (SQLException e) {
-      // The rollback of a connection that just broke fails too: keep the original error, which
-      // says what happened (a rejection by PostgreSQL, or a lost connection).
-      Transactions.rollbackQuietly(connection, e);
-      throw e;
-    }
-    connection.rollback();
+    StatementCheck.validate(
+        connection,
+        sql.jdbcSql(),
+        this::bindSample,
+        ps -> {
+          ResultSetMetaData md = ps.getMetaData();
+          returnsRows = md != null && md.getColumnCount() > 0;
+        });
   }
 
   @Override
