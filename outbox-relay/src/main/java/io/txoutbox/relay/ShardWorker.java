@@ -12,6 +12,7 @@ import io.txoutbox.relay.internals.TransactionalPublisher;
 import io.txoutbox.relay.internals.TransactionalPublisher.Published;
 import io.txoutbox.relay.internals.TransactionalPublisher.Rejected;
 import io.txoutbox.relay.internals.Triage;
+import io.txoutbox.runtime.Backoff;
 import io.txoutbox.runtime.Failure;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -32,10 +33,11 @@ import org.slf4j.LoggerFactory;
  * (the Kafka side, with the check for transactions a crashed broker left open, is {@link
  * ShardProducer}). Then, per batch: poll the shard, Kafka transaction (records + checkpoint),
  * commit, move the rows in the database (fenced by the shard's epoch); the next poll follows at
- * once. Only an empty poll waits for a NOTIFY or {@code --poll-interval}, after setting {@code
- * relay_state.waiting} (writers NOTIFY only while it is set) and polling once more. The worker
- * never starts a batch while the previous one is committed in Kafka but not recorded, so at most
- * one batch, the one named by the last checkpoint, is ever in that state.
+ * once. Only an empty poll waits for a NOTIFY or a timeout (about 10 ms, doubling up to {@code
+ * --poll-interval}), after setting {@code relay_state.waiting} (writers NOTIFY only while it is
+ * set) and polling once more. The worker never starts a batch while the previous one is committed
+ * in Kafka but not recorded, so at most one batch, the one named by the last checkpoint, is ever in
+ * that state.
  *
  * <p>It ends when asked ({@link #requestRelease()}: finish the batch, close the producer, release
  * the lease, clean when every committed batch is recorded), when the lease is lost (step down,
@@ -46,6 +48,7 @@ import org.slf4j.LoggerFactory;
 final class ShardWorker implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ShardWorker.class);
   private static final Duration DRAIN_COMMIT_GRACE = Duration.ofSeconds(30);
+  private static final Duration FIRST_IDLE_WAIT = Duration.ofMillis(10);
 
   private final ShardContext ctx;
   private final Lease lease;
@@ -55,6 +58,7 @@ final class ShardWorker implements Runnable {
   private final ShardProducer kafka;
   private final ShardSteps steps;
   private final OutboxListener.Waiter waiter;
+  private final Backoff idleWaits;
   private final CountDownLatch releaseRequested = new CountDownLatch(1);
 
   private volatile boolean running = true;
@@ -80,6 +84,7 @@ final class ShardWorker implements Runnable {
     this.kafka = new ShardProducer(ctx, layout, shard);
     this.steps = new ShardSteps(shard, ctx.metrics());
     this.waiter = ctx.listener().newWaiter();
+    this.idleWaits = new Backoff(FIRST_IDLE_WAIT, ctx.config().pollInterval());
   }
 
   @Override
@@ -176,16 +181,16 @@ final class ShardWorker implements Runnable {
     if (rows.isEmpty()) {
       steps.progressed();
       if (markedWaiting) {
-        waiter.await(
-            OutboxListener.OUTBOX_CHANNEL,
-            ctx.config().pollInterval(),
-            () -> running && lease.isHeld());
+        Duration wait = idleWaits.nextDelay();
+        waiter.await(OutboxListener.OUTBOX_CHANNEL, wait, () -> running && lease.isHeld());
       } else {
         // Writers NOTIFY only while we wait; poll once more first, for rows committed by writers
-        // that looked before this.
+        // that looked before this. One that looked before and commits after that poll sends no
+        // NOTIFY either: the waits grow from 10 ms, so its row waits about as long as it took.
         steps.begin(Operation.MARK_WAITING);
         ctx.writer().markWaiting(lease.fence());
         markedWaiting = true;
+        idleWaits.reset();
       }
       return;
     }
