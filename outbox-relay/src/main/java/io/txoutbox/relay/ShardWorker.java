@@ -207,6 +207,7 @@ final class ShardWorker implements Runnable {
     if (outcome instanceof Rejected rejected) {
       steps.begin(Operation.PARKING);
       if (!triage.parkRejected(fence, rejected)) {
+        steps.begin(Operation.KAFKA_TRANSACTION, " of batch " + nextBatch); // what failed
         // After a timeout the producer's view of what reached the broker is unreliable (see
         // apache/kafka#12392, KIP-890): do not reuse it, even though the abort went through.
         throw new Reaction.BatchAbortedException(
