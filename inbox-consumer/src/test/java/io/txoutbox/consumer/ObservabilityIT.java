@@ -162,7 +162,7 @@ class ObservabilityIT {
   void stopDaemons() {
     if (relay != null) {
       System.out.printf(
-          "peak RSS (VmHWM) with -Xms16m -Xmx256m -XX:+UseSerialGC: relay %.0f MiB, consumer"
+          "peak RSS (VmHWM) with -Xms16m -Xmx256m -XX:+UseSerialGC -XX:CICompilerCount=2: relay %.0f MiB, consumer"
               + " %.0f MiB%n",
           Programs.peakRssMib(relay.pid()), Programs.peakRssMib(consumer.pid()));
       relay.close();

@@ -157,10 +157,11 @@ public final class Programs {
         JavaProcess.builder(main)
             .classpath(classpath)
             .name(name)
-            // As in the Docker image (docker/Dockerfile): the serial collector, and a heap that
-            // starts small and grows as needed (in a container the initial heap is 1/64 of its
-            // memory; here 1/64 of the host's would be the whole maximum at once).
-            .jvmArgs("-Xms16m", "-Xmx256m", "-XX:+UseSerialGC")
+            // As in the Docker image (docker/Dockerfile): the serial collector, two JIT compiler
+            // threads, and a heap that starts small and grows as needed (in a container the
+            // initial heap is 1/64 of its memory; here 1/64 of the host's would be the whole
+            // maximum at once).
+            .jvmArgs("-Xms16m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:CICompilerCount=2")
             .logFile(logDir.resolve(name + ".log"))
             .args(connection(url))
             .args("--kafka-bootstrap", bootstrap)
