@@ -34,6 +34,7 @@ public final class SqlBatchHandler implements Effect {
       Pattern.compile(
           "^(?:\\s+|--[^\\n]*(?:\\n|$)|/\\*(?s:.*?)\\*/)*(WITH(?:\\s+RECURSIVE)?)\\b",
           Pattern.CASE_INSENSITIVE);
+  private static final Pattern AGGREGATE_STAR = Pattern.compile("\\(\\s*\\*\\s*\\)");
   private static final Pattern WORD = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*|\"[^\"]*\"|\\*");
 
   /** The relation's definition; parameters in this order. */
@@ -168,10 +169,13 @@ public final class SqlBatchHandler implements Effect {
     }
   }
 
-  /** The identifiers (lower case, or as quoted) and {@code *} of the statement's code. */
+  /**
+   * The identifiers (lower case, or as quoted) and {@code *} of the statement's code; the {@code *}
+   * of {@code count(*)} reads no column and does not count.
+   */
   private static Set<String> words(String code) {
     Set<String> words = new java.util.HashSet<>();
-    Matcher m = WORD.matcher(code);
+    Matcher m = WORD.matcher(AGGREGATE_STAR.matcher(code).replaceAll("()"));
     while (m.find()) {
       String w = m.group();
       words.add(w.startsWith("\"") ? w.substring(1, w.length() - 1) : w.toLowerCase(Locale.ROOT));
@@ -182,8 +186,21 @@ public final class SqlBatchHandler implements Effect {
   @Override
   public void close() {}
 
+  /** For the start-up log line: which of the optional columns {@code new_messages} carries. */
   @Override
   public String toString() {
-    return "handler-sql-batch";
+    List<String> sent = new java.util.ArrayList<>();
+    if (payload) {
+      sent.add("payload");
+    }
+    if (payloadBytes) {
+      sent.add("payload_bytes");
+    }
+    if (headers) {
+      sent.add("headers");
+    }
+    return "handler-sql-batch (new_messages "
+        + (sent.isEmpty() ? "without payload or headers" : "with " + String.join(", ", sent))
+        + ")";
   }
 }
