@@ -13,6 +13,7 @@ import io.txoutbox.relay.internals.TransactionalPublisher.Outcome;
 import io.txoutbox.relay.internals.TransactionalPublisher.Rejected;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -46,6 +47,7 @@ final class ShardProducer {
   private TransactionalPublisher publisher;
   private boolean reconciled;
   private boolean leftoverCheckDue;
+  private Set<String> abortedTopics = Set.of();
   private boolean leftoverCheckUnavailable;
 
   ShardProducer(ShardContext ctx, Sharding.Layout layout, int shard) {
@@ -102,17 +104,23 @@ final class ShardProducer {
 
   /**
    * Publishes {@code batch} in one Kafka transaction (see {@link TransactionalPublisher#publish}),
-   * first aborting leftover transactions on the partitions of its topics when a check is due.
+   * first, when a check is due, aborting leftover transactions on the partitions of its topics and
+   * of the topics of the batch aborted last (some of its rows may now be parked or held back).
    */
   Outcome publish(List<OutboxRow> batch, Checkpoint checkpoint, BooleanSupplier keepCommitting)
       throws ExecutionException, InterruptedException, TimeoutException {
+    Set<String> topics = batch.stream().map(OutboxRow::topic).collect(Collectors.toSet());
     if (leftoverCheckDue) {
-      abortLeftovers(batch.stream().map(OutboxRow::topic).collect(Collectors.toSet()));
+      Set<String> checked = new HashSet<>(topics);
+      checked.addAll(abortedTopics);
+      abortLeftovers(checked);
       leftoverCheckDue = false;
+      abortedTopics = Set.of();
     }
     Outcome outcome = publisher.publish(batch, checkpoint, keepCommitting);
     if (outcome instanceof Rejected) {
       leftoverCheckDue = true;
+      abortedTopics = topics;
     }
     return outcome;
   }
@@ -123,7 +131,7 @@ final class ShardProducer {
       return;
     }
     try {
-      leftovers.abortOpen(publisher.partitions(topics));
+      leftovers.abortOpen(topics);
     } catch (ExecutionException e) {
       if (!(e.getCause() instanceof AuthorizationException
           || e.getCause() instanceof UnsupportedVersionException)) {

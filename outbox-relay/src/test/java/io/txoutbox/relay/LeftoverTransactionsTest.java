@@ -49,7 +49,7 @@ class LeftoverTransactionsTest {
       other.send(new ProducerRecord<>("leftover", 1, "k", "other-open")).get();
 
       List<TopicPartition> aborted =
-          new LeftoverTransactions(admin, "leftover-ours", TIMEOUT).abortOpen(List.of(p0, p1));
+          new LeftoverTransactions(admin, "leftover-ours", TIMEOUT).abortOpen(List.of("leftover"));
 
       assertThat(aborted).containsExactly(p0);
       assertThat(lastStableOffset(admin, p0)).isEqualTo(latestOffset(admin, p0));
@@ -67,10 +67,10 @@ class LeftoverTransactionsTest {
   }
 
   @Test
-  void findsNothingToAbortAfterCommittedAndAbortedTransactions() throws Exception {
+  void findsNothingToAbortAfterCommittedAndAbortedTransactionsNorOnATopicThatDoesNotExist()
+      throws Exception {
     LocalKafka kafka = LocalKafka.shared();
     kafka.createTopic("leftover-none", 1);
-    TopicPartition p0 = new TopicPartition("leftover-none", 0);
     Admin admin = kafka.admin();
     try (KafkaProducer<String, String> ours = producer(kafka, "leftover-none-ours")) {
       ours.initTransactions();
@@ -82,7 +82,8 @@ class LeftoverTransactionsTest {
       ours.abortTransaction();
 
       assertThat(
-              new LeftoverTransactions(admin, "leftover-none-ours", TIMEOUT).abortOpen(List.of(p0)))
+              new LeftoverTransactions(admin, "leftover-none-ours", TIMEOUT)
+                  .abortOpen(List.of("leftover-none", "leftover-no-such-topic")))
           .isEmpty();
     }
     assertThat(KafkaRecords.readAll(kafka.bootstrapServers(), "leftover-none"))

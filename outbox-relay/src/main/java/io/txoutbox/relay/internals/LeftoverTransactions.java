@@ -12,7 +12,11 @@ import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeProducersResult.PartitionProducerState;
 import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,13 +49,18 @@ public final class LeftoverTransactions {
   }
 
   /**
-   * Aborts every transaction of this transactional id's current producer id that is open on one of
-   * {@code partitions}.
+   * Aborts every transaction of this transactional id's current producer id that is open on a
+   * partition of {@code topics}. A topic that does not exist (any more) is skipped: nothing can be
+   * open there.
    *
    * @return the partitions where one was aborted
    */
-  public List<TopicPartition> abortOpen(Collection<TopicPartition> partitions)
+  public List<TopicPartition> abortOpen(Collection<String> topics)
       throws ExecutionException, InterruptedException, TimeoutException {
+    List<TopicPartition> partitions = partitionsOf(topics);
+    if (partitions.isEmpty()) {
+      return List.of();
+    }
     long producerId =
         admin
             .describeTransactions(List.of(transactionalId))
@@ -87,5 +96,24 @@ public final class LeftoverTransactions {
       }
     }
     return aborted;
+  }
+
+  private List<TopicPartition> partitionsOf(Collection<String> topics)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (Map.Entry<String, KafkaFuture<TopicDescription>> e :
+        admin.describeTopics(topics).topicNameValues().entrySet()) {
+      try {
+        for (TopicPartitionInfo p :
+            e.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS).partitions()) {
+          partitions.add(new TopicPartition(e.getKey(), p.partition()));
+        }
+      } catch (ExecutionException missing) {
+        if (!(missing.getCause() instanceof UnknownTopicOrPartitionException)) {
+          throw missing;
+        }
+      }
+    }
+    return partitions;
   }
 }

@@ -10,15 +10,12 @@ import io.txoutbox.runtime.Tracing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -211,17 +208,6 @@ public final class TransactionalPublisher implements AutoCloseable {
       }
     }
     return new Published(seqs, partitions, offsets);
-  }
-
-  /** Every partition of {@code topics}, as the producer's metadata knows them. */
-  public List<TopicPartition> partitions(Set<String> topics) {
-    List<TopicPartition> partitions = new ArrayList<>();
-    for (String topic : topics) {
-      for (PartitionInfo p : producer.partitionsFor(topic)) {
-        partitions.add(new TopicPartition(topic, p.partition()));
-      }
-    }
-    return partitions;
   }
 
   private void flushQuietly() {
