@@ -98,7 +98,7 @@ public final class Relay implements AutoCloseable {
     this.registry =
         new InstanceRegistry(
             dataSource, config.relayName(), config.instanceId(), Instance.host(), Instance.pid());
-    this.listener = new OutboxListener(dataSource);
+    this.listener = new OutboxListener(dataSource, config.instanceId());
     this.context =
         new ShardContext(
             config,

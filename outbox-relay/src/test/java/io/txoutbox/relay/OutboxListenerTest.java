@@ -74,7 +74,7 @@ class OutboxListenerTest {
 
   /** A started listener, past the wake-up it gives when it (re)connects. */
   private static OutboxListener listening() {
-    OutboxListener listener = new OutboxListener(db.dataSource);
+    OutboxListener listener = new OutboxListener(db.dataSource, "listener-test");
     listener.start();
     assertThat(listener.await(OutboxListener.OUTBOX_CHANNEL, LONG, () -> true)).isTrue();
     assertThat(listener.await(Lease.RELEASE_CHANNEL, LONG, () -> true)).isTrue();

@@ -152,7 +152,8 @@ class PgBouncerTest {
 
   @Test
   void listenerBehindTransactionPoolingSaysSoAndGivesUpListening() {
-    try (OutboxListener listener = new OutboxListener(dataSource(transactionPool))) {
+    try (OutboxListener listener =
+        new OutboxListener(dataSource(transactionPool), "pgbouncer-test")) {
       listener.start();
       await("the listener's self-test").atMost(LONG).until(() -> !listener.hearsNotifications());
       assertThat(listener.await(OutboxListener.OUTBOX_CHANNEL, Duration.ofMillis(200), () -> true))
@@ -164,7 +165,7 @@ class PgBouncerTest {
   @Test
   void listenerBehindSessionPoolingListens() {
     try (LocalPgBouncer session = LocalPgBouncer.start(LocalPostgres.shared(), PoolMode.SESSION);
-        OutboxListener listener = new OutboxListener(dataSource(session))) {
+        OutboxListener listener = new OutboxListener(dataSource(session), "pgbouncer-test")) {
       listener.start();
       // The wake-up every new LISTEN connection gives comes after its self-test passed.
       assertThat(listener.await(OutboxListener.OUTBOX_CHANNEL, LONG, () -> true)).isTrue();

@@ -1,5 +1,6 @@
 package io.txoutbox.relay.internals;
 
+import io.txoutbox.runtime.Threads;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -78,9 +79,12 @@ public final class OutboxListener implements AutoCloseable {
 
   private record Call(long id, long startedNanos) {}
 
-  public OutboxListener(DataSource dataSource) {
+  /**
+   * @param instanceId the relay instance, in the MDC of the listener thread's log lines
+   */
+  public OutboxListener(DataSource dataSource, String instanceId) {
     this.dataSource = dataSource;
-    this.thread = new Thread(this::listen, "txoutbox-relay-listener");
+    this.thread = Threads.newThread("txoutbox-relay-listener", instanceId, this::listen);
     thread.setDaemon(true);
   }
 
