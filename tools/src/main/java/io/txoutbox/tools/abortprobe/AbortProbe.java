@@ -1,5 +1,6 @@
 package io.txoutbox.tools.abortprobe;
 
+import io.txoutbox.relay.internals.LeftoverTransactions;
 import io.txoutbox.testkit.LocalKafka;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,12 +13,10 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,9 +39,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * An iteration whose partition keeps an open transaction (last stable offset below the log end) for
  * 30 s is counted as hung.
  *
- * <p>{@code --abort-leftovers} tries the mitigation: after {@code initTransactions()} of the new
- * producer, an open transaction of its producer id left on the partition is aborted with Admin
- * {@code abortTransaction} before the next transaction.
+ * <p>{@code --abort-leftovers} runs the relay's repair ({@link LeftoverTransactions}): after {@code
+ * initTransactions()} of the new producer, an open transaction of its producer id left on the
+ * partition is aborted with Admin {@code abortTransaction} before the next transaction.
  *
  * <p>{@code ./abort-probe.sh [--iterations N] [--cluster] [--records N] [--abort-leftovers]}; ends
  * with one summary line ({@link Tally#summary()}); exit 0 when no iteration went wrong, 1
@@ -123,6 +122,7 @@ public final class AbortProbe {
       int abortedVisible,
       int afterVisible,
       boolean hung,
+      boolean repaired,
       List<Integer> killed,
       long millis) {
     boolean bad(int records) {
@@ -138,6 +138,7 @@ public final class AbortProbe {
     private int abortedVisible;
     private int committedMissing;
     private int hung;
+    private int repaired;
 
     Tally(String mode, int records) {
       this.mode = mode;
@@ -149,6 +150,7 @@ public final class AbortProbe {
       abortedVisible += o.abortedVisible > 0 ? 1 : 0;
       committedMissing += o.committedVisible != records ? 1 : 0;
       hung += o.hung ? 1 : 0;
+      repaired += o.repaired ? 1 : 0;
     }
 
     /** Iterations in which an aborted record was visible to read_committed. */
@@ -174,8 +176,16 @@ public final class AbortProbe {
     public String summary() {
       return String.format(
           "abortprobe: kafka=%s mode=%s records_per_txn=%d iterations=%d"
-              + " aborted_visible_iterations=%d hung_iterations=%d committed_missing_iterations=%d",
-          kafkaVersion(), mode, records, iterations, abortedVisible, hung, committedMissing);
+              + " aborted_visible_iterations=%d hung_iterations=%d committed_missing_iterations=%d"
+              + " leftovers_aborted_iterations=%d",
+          kafkaVersion(),
+          mode,
+          records,
+          iterations,
+          abortedVisible,
+          hung,
+          committedMissing,
+          repaired);
     }
   }
 
@@ -249,10 +259,15 @@ public final class AbortProbe {
       kafka.restart(node);
     }
     TopicPartition tp = new TopicPartition(topic, 0);
+    boolean repaired = false;
     try (KafkaProducer<String, String> producer = producer(txnId)) {
       producer.initTransactions();
       if (abortLeftovers) {
-        abortLeftover(tp, txnId);
+        // The relay's own repair, as it runs before a new producer's first batch.
+        repaired =
+            !new LeftoverTransactions(admin, txnId, SETTLE_TIMEOUT)
+                .abortOpen(List.of(topic))
+                .isEmpty();
       }
       transaction(producer, topic, i + "-after-");
       producer.commitTransaction();
@@ -260,31 +275,14 @@ public final class AbortProbe {
     boolean settled = awaitSettled(tp);
     int[] seen = read(tp, i);
     return new Outcome(
-        i, seen[0], seen[1], seen[2], !settled, victims, (System.nanoTime() - t0) / 1_000_000);
-  }
-
-  /**
-   * After {@code initTransactions()} the coordinator has completed every earlier transaction of the
-   * id, so an open transaction of its producer id still on the partition is a leftover whose marker
-   * never arrived: abort it there.
-   */
-  private void abortLeftover(TopicPartition tp, String txnId) throws Exception {
-    long producerId =
-        admin.describeTransactions(List.of(txnId)).description(txnId).get().producerId();
-    for (ProducerState p :
-        admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers()) {
-      if (p.producerId() == producerId && p.currentTransactionStartOffset().isPresent()) {
-        System.out.printf(
-            "%s: aborting a leftover open transaction of producer %d epoch %d from offset %d%n",
-            tp, producerId, p.producerEpoch(), p.currentTransactionStartOffset().getAsLong());
-        admin
-            .abortTransaction(
-                new AbortTransactionSpec(
-                    tp, producerId, (short) p.producerEpoch(), p.coordinatorEpoch().orElse(-1)))
-            .all()
-            .get();
-      }
-    }
+        i,
+        seen[0],
+        seen[1],
+        seen[2],
+        !settled,
+        repaired,
+        victims,
+        (System.nanoTime() - t0) / 1_000_000);
   }
 
   private void transaction(KafkaProducer<String, String> producer, String topic, String prefix) {
