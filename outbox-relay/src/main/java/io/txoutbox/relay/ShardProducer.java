@@ -47,7 +47,7 @@ final class ShardProducer {
   private TransactionalPublisher publisher;
   private boolean reconciled;
   private boolean leftoverCheckDue;
-  private Set<String> abortedTopics = Set.of();
+  private Set<String> unsettledTopics = Set.of();
   private boolean leftoverCheckUnavailable;
 
   ShardProducer(ShardContext ctx, Sharding.Layout layout, int shard) {
@@ -105,22 +105,24 @@ final class ShardProducer {
   /**
    * Publishes {@code batch} in one Kafka transaction (see {@link TransactionalPublisher#publish}),
    * first, when a check is due, aborting leftover transactions on the partitions of its topics and
-   * of the topics of the batch aborted last (some of its rows may now be parked or held back).
+   * of the topics of the last transaction not known to have committed (some of its rows may now be
+   * parked or held back).
    */
   Outcome publish(List<OutboxRow> batch, Checkpoint checkpoint, BooleanSupplier keepCommitting)
       throws ExecutionException, InterruptedException, TimeoutException {
     Set<String> topics = batch.stream().map(OutboxRow::topic).collect(Collectors.toSet());
     if (leftoverCheckDue) {
       Set<String> checked = new HashSet<>(topics);
-      checked.addAll(abortedTopics);
+      checked.addAll(unsettledTopics);
       abortLeftovers(checked);
       leftoverCheckDue = false;
-      abortedTopics = Set.of();
     }
+    unsettledTopics = topics; // until the transaction is known to have committed
     Outcome outcome = publisher.publish(batch, checkpoint, keepCommitting);
     if (outcome instanceof Rejected) {
       leftoverCheckDue = true;
-      abortedTopics = topics;
+    } else {
+      unsettledTopics = Set.of();
     }
     return outcome;
   }
