@@ -2,6 +2,7 @@ package io.txoutbox.relay;
 
 import io.txoutbox.relay.internals.CheckpointStore;
 import io.txoutbox.relay.internals.CrashHook;
+import io.txoutbox.relay.internals.LeftoverTransactions;
 import io.txoutbox.relay.internals.OutboxListener;
 import io.txoutbox.relay.internals.OutboxReader;
 import io.txoutbox.relay.internals.OutboxWriter;
@@ -63,6 +64,12 @@ record ShardContext(
       throw e;
     }
     return p;
+  }
+
+  /** The repair of transactions a crashed broker left open for the shard's producer. */
+  LeftoverTransactions leftovers(Sharding.Layout layout, int shard) {
+    return new LeftoverTransactions(
+        admin, layout.transactionalId(config.relayName(), shard), ADMIN_TIMEOUT);
   }
 
   Reconciler reconciler(CheckpointStore checkpoints) {

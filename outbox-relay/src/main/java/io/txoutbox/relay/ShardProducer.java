@@ -30,11 +30,10 @@ import org.slf4j.LoggerFactory;
  * initTransactions()} (which fences the shard's previous owner) and reconciliation with the last
  * checkpoint to close, and the check for {@link LeftoverTransactions} before the first batch of a
  * new producer and before the batch after an abort. Used by the worker's thread only, except {@link
- * #isReady()}.
+ * #isReconciled()}.
  */
 final class ShardProducer {
   private static final Logger log = LoggerFactory.getLogger(ShardProducer.class);
-  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(15);
 
   private final ShardContext ctx;
   private final Sharding.Layout layout;
@@ -43,9 +42,8 @@ final class ShardProducer {
   private final Reconciler reconciler;
   private final LeftoverTransactions leftovers;
 
-  private volatile boolean ready;
   private TransactionalPublisher publisher;
-  private boolean reconciled;
+  private volatile boolean reconciled;
   private boolean leftoverCheckDue;
   private Set<String> unsettledTopics = Set.of();
   private boolean leftoverCheckUnavailable;
@@ -56,18 +54,16 @@ final class ShardProducer {
     this.shard = shard;
     this.checkpoints = ctx.checkpoints(layout, shard);
     this.reconciler = ctx.reconciler(checkpoints);
-    this.leftovers =
-        new LeftoverTransactions(
-            ctx.admin(), layout.transactionalId(ctx.config().relayName(), shard), ADMIN_TIMEOUT);
+    this.leftovers = ctx.leftovers(layout, shard);
   }
 
   boolean isOpen() {
     return publisher != null;
   }
 
-  /** Initialised producer and reconciled checkpoint: the shard can publish. */
-  boolean isReady() {
-    return ready;
+  /** Initialised producer and reconciled checkpoint: the shard can publish. Thread-safe. */
+  boolean isReconciled() {
+    return reconciled;
   }
 
   /**
@@ -94,12 +90,7 @@ final class ShardProducer {
     checkpoints.ensureTopic();
     long nextBatch = reconciler.reconcile(fence);
     reconciled = true;
-    ready = true;
     return nextBatch;
-  }
-
-  boolean isReconciled() {
-    return reconciled;
   }
 
   /**
@@ -156,6 +147,5 @@ final class ShardProducer {
       publisher = null;
     }
     reconciled = false;
-    ready = false;
   }
 }

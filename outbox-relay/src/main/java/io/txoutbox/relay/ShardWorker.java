@@ -121,7 +121,7 @@ final class ShardWorker implements Runnable {
 
   /** Initialised producer and reconciled checkpoint. */
   boolean kafkaReady() {
-    return kafka.isReady();
+    return kafka.isReconciled();
   }
 
   /** The error that must stop the relay, or null. */

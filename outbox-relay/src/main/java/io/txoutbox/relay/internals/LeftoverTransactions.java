@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
  * Aborts transactions that a partition still holds open for a shard's producer after the
  * transaction coordinator completed them: the leftover of a broker that crashed right after an
  * abort (the coordinator recorded the abort, the partition never got its marker; measured with
- * {@code ./abort-probe.sh}, a single Kafka 4.4 broker in about one crash in four). Left alone, the
- * producer's next commit on that partition would commit the aborted records too, and the relay
- * re-sends them: a duplicate.
+ * {@code ./abort-probe.sh} on a single Kafka 4.4 broker in 21 of 84 and 53 of 100 crashes). Left
+ * alone, the producer's next commit on that partition would commit the aborted records too, and the
+ * relay re-sends them: a duplicate.
  *
  * <p>Called only while the shard's producer has no transaction of its own open (after {@code
  * initTransactions()} and after an abort), so every open transaction of its producer id is such a
