@@ -172,12 +172,13 @@ public final class Relay implements AutoCloseable {
     listener.start();
     assignerThread.start();
     log.info(
-        "relay {} instance {} started ({} shard(s), lease ttl {}, batch size {})",
+        "relay {} instance {} started ({} shard(s), lease ttl {}, batch size {} rows / {} bytes)",
         config.relayName(),
         config.instanceId(),
         layout.shards(),
         config.leaseTtl(),
-        config.batchSize());
+        config.batchSize(),
+        config.batchBytes());
   }
 
   /**

@@ -22,6 +22,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class RelayConfig {
   static final String RELAY_NAME = "relay-name";
   static final String BATCH_SIZE = "batch-size";
+  static final String BATCH_BYTES = "batch-bytes";
   static final String POLL_INTERVAL = "poll-interval";
   static final String LEASE_TTL = "lease-ttl";
   static final String RETENTION = "retention";
@@ -50,6 +51,7 @@ public final class RelayConfig {
 
   private final String relayName;
   private final int batchSize;
+  private final int batchBytes;
   private final Duration pollInterval;
   private final Duration leaseTtl;
   private final Duration retention;
@@ -64,6 +66,7 @@ public final class RelayConfig {
   private RelayConfig(Config c, String instanceId) {
     relayName = c.string(RELAY_NAME);
     batchSize = c.integer(BATCH_SIZE);
+    batchBytes = c.integer(BATCH_BYTES);
     pollInterval = c.duration(POLL_INTERVAL);
     leaseTtl = c.duration(LEASE_TTL);
     retention = c.duration(RETENTION);
@@ -102,8 +105,16 @@ public final class RelayConfig {
             ConfigKey.optional(
                 BATCH_SIZE,
                 ConfigType.INT,
-                "1000",
+                "2000",
                 "most rows per Kafka transaction (1 to " + MAX_BATCH_SIZE + ")"))
+        .define(
+            ConfigKey.optional(
+                BATCH_BYTES,
+                ConfigType.INT,
+                "4194304",
+                "most payload bytes per Kafka transaction (at least 1; a batch stops before the"
+                    + " row that would pass it, and a larger row goes alone): bounds the heap a"
+                    + " batch of large payloads takes"))
         .define(
             ConfigKey.optional(
                 POLL_INTERVAL,
@@ -162,6 +173,9 @@ public final class RelayConfig {
       throw new ConfigException(
           BATCH_SIZE, "must be between 1 and " + MAX_BATCH_SIZE + ", got " + rc.batchSize);
     }
+    if (rc.batchBytes < 1) {
+      throw new ConfigException(BATCH_BYTES, "must be at least 1, got " + rc.batchBytes);
+    }
     if (rc.shards < 1 || rc.shards > MAX_SHARDS) {
       throw new ConfigException(
           SHARDS, "must be between 1 and " + MAX_SHARDS + ", got " + rc.shards);
@@ -206,6 +220,10 @@ public final class RelayConfig {
 
   public String relayName() {
     return relayName;
+  }
+
+  public int batchBytes() {
+    return batchBytes;
   }
 
   public int batchSize() {

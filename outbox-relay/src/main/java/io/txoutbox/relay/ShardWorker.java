@@ -177,7 +177,8 @@ final class ShardWorker implements Runnable {
   private void publishNextBatch() throws Exception {
     steps.begin(Operation.POLL);
     long started = System.nanoTime();
-    List<OutboxRow> rows = ctx.reader().poll(ctx.config().batchSize(), shard, shards);
+    List<OutboxRow> rows =
+        ctx.reader().poll(ctx.config().batchSize(), ctx.config().batchBytes(), shard, shards);
     if (rows.isEmpty()) {
       steps.progressed();
       if (markedWaiting) {

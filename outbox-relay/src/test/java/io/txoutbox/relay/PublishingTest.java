@@ -33,7 +33,9 @@ class PublishingTest {
   static void start() {
     kafka = LocalKafka.shared();
     db = TestDb.create(LocalPostgres.shared(), "relay_publishing");
-    relay = Relays.inJvm(db, kafka.bootstrapServers(), RELAY, "--batch-size", "200");
+    relay =
+        Relays.inJvm(
+            db, kafka.bootstrapServers(), RELAY, "--batch-size", "200", "--batch-bytes", "20000");
   }
 
   @AfterAll
@@ -269,6 +271,25 @@ class PublishingTest {
         metric(relay.metrics().render(), "txoutbox_relay_batches_total")
             - metric(before, "txoutbox_relay_batches_total");
     assertThat(6000.0 / batches).as("rows per batch (batch size 200)").isGreaterThan(150);
+  }
+
+  @Test
+  void aBatchOfLargePayloadsStopsAtTheByteBudget() throws Exception {
+    String topic = "pub-bytes";
+    kafka.createTopic(topic, 1);
+    String before = relay.metrics().render();
+    List<String> ids = db.insertMany(topic, 100, 5, "x".repeat(996));
+
+    await("rows published").atMost(Duration.ofSeconds(60)).until(() -> db.pending() == 0);
+
+    assertThat(KafkaRecords.messageIds(KafkaRecords.readAll(kafka.bootstrapServers(), topic)))
+        .containsExactlyInAnyOrderElementsOf(ids);
+    long batches =
+        metric(relay.metrics().render(), "txoutbox_relay_batches_total")
+            - metric(before, "txoutbox_relay_batches_total");
+    // 100 rows of about 1,000 bytes, committed together: one batch by --batch-size 200, at least
+    // five by --batch-bytes 20000.
+    assertThat(batches).as("Kafka transactions").isGreaterThanOrEqualTo(5);
   }
 
   private static long metric(String text, String name) {

@@ -26,7 +26,8 @@ class RelayConfigTest {
   void hasTheDocumentedDefaults() {
     RelayConfig c = parse();
     assertThat(c.relayName()).isEqualTo("default");
-    assertThat(c.batchSize()).isEqualTo(1000);
+    assertThat(c.batchSize()).isEqualTo(2000);
+    assertThat(c.batchBytes()).isEqualTo(4 * 1024 * 1024);
     assertThat(c.pollInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.leaseTtl()).isEqualTo(Duration.ofSeconds(6));
     assertThat(c.retention()).isEqualTo(Duration.ofHours(24));
@@ -77,6 +78,7 @@ class RelayConfigTest {
   void rejectsOutOfRangeValuesNamingTheKey() {
     assertThatThrownBy(() -> parse("--batch-size", "0")).hasMessageContaining("--batch-size");
     assertThatThrownBy(() -> parse("--batch-size", "100001")).hasMessageContaining("--batch-size");
+    assertThatThrownBy(() -> parse("--batch-bytes", "0")).hasMessageContaining("--batch-bytes");
     assertThatThrownBy(() -> parse("--lease-ttl", "500ms")).hasMessageContaining("--lease-ttl");
     assertThatThrownBy(() -> parse("--poll-interval", "1ms"))
         .hasMessageContaining("--poll-interval");

@@ -24,14 +24,24 @@ import javax.sql.DataSource;
  */
 public final class OutboxReader {
   // The query lives in the schema (txoutbox.outbox_poll), where its plan is pinned to an ordered
-  // scan of outbox_pkey that stops after `limit` rows; see V1__outbox.sql.
-  static final String POLL_SQL =
-      "SELECT seq, message_id, topic, key, payload, payload_bytes, header_names, header_values,"
-          + " (extract(epoch FROM created_at) * 1000)::bigint FROM txoutbox.outbox_poll(?)";
-  // With several shards: an ordered scan of outbox_shard_seq (V5__relay_shards.sql).
-  static final String SHARD_POLL_SQL =
-      "SELECT seq, message_id, topic, key, payload, payload_bytes, header_names, header_values,"
-          + " (extract(epoch FROM created_at) * 1000)::bigint FROM txoutbox.outbox_poll(?, ?)";
+  // scan of outbox_pkey (one shard) or outbox_shard_seq (several, V5__relay_shards.sql) that stops
+  // after `limit` rows. Around it, the byte budget: a running sum of the payload sizes in seq order
+  // keeps the rows up to the one that would pass it, and always the first.
+  private static final String POLL_SQL =
+      """
+      SELECT seq, message_id, topic, key, payload, payload_bytes, header_names, header_values,
+             (extract(epoch FROM created_at) * 1000)::bigint
+        FROM (SELECT p.*,
+                     row_number() OVER w AS n,
+                     sum(coalesce(octet_length(p.payload), 0)
+                         + coalesce(octet_length(p.payload_bytes), 0)) OVER w AS upto
+                FROM txoutbox.outbox_poll(%s) p
+              WINDOW w AS (ORDER BY p.seq)) r
+       WHERE r.n = 1 OR r.upto <= ?
+       ORDER BY seq
+      """;
+  static final String ONE_SHARD_POLL_SQL = String.format(POLL_SQL, "?");
+  static final String SHARD_POLL_SQL = String.format(POLL_SQL, "?, ?");
 
   private final DataSource dataSource;
 
@@ -40,32 +50,28 @@ public final class OutboxReader {
   }
 
   /**
-   * The next publishable rows in seq order.
+   * The next publishable rows of one shard in seq order: at most {@code limit}, and no more than
+   * fit in {@code maxBytes} of payload (the first row always goes, however large), so that a batch
+   * of large payloads stays within the heap.
    *
-   * @param limit at most this many
-   * @throws SQLException as the driver reports it
-   */
-  public List<OutboxRow> poll(int limit) throws SQLException {
-    return poll(limit, 0, 1);
-  }
-
-  /**
-   * The next publishable rows of one shard in seq order.
-   *
-   * @param limit at most this many
+   * @param limit at most this many rows
+   * @param maxBytes at most this many payload bytes (UTF-8 text or bytes), but at least one row
    * @param shard the shard
    * @param shards the shard count; with one, every row is in shard 0 and the primary key is read
    * @throws SQLException as the driver reports it
    */
-  public List<OutboxRow> poll(int limit, int shard, int shards) throws SQLException {
+  public List<OutboxRow> poll(int limit, long maxBytes, int shard, int shards) throws SQLException {
     return Transactions.autocommit(
         dataSource,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(shards == 1 ? POLL_SQL : SHARD_POLL_SQL)) {
-            ps.setInt(1, limit);
+          try (PreparedStatement ps =
+              c.prepareStatement(shards == 1 ? ONE_SHARD_POLL_SQL : SHARD_POLL_SQL)) {
+            int i = 1;
+            ps.setInt(i++, limit);
             if (shards > 1) {
-              ps.setInt(2, shard);
+              ps.setInt(i++, shard);
             }
+            ps.setLong(i, maxBytes);
             try (ResultSet rs = ps.executeQuery()) {
               List<OutboxRow> rows = new ArrayList<>();
               while (rs.next()) {
