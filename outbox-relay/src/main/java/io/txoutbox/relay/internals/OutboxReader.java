@@ -40,8 +40,8 @@ public final class OutboxReader {
        WHERE r.n = 1 OR r.upto <= ?
        ORDER BY seq
       """;
-  static final String ONE_SHARD_POLL_SQL = String.format(POLL_SQL, "?");
-  static final String SHARD_POLL_SQL = String.format(POLL_SQL, "?, ?");
+  private static final String ONE_SHARD_POLL_SQL = String.format(POLL_SQL, "?");
+  private static final String SHARD_POLL_SQL = String.format(POLL_SQL, "?, ?");
 
   private final DataSource dataSource;
 
