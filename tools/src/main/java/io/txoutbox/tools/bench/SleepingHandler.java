@@ -41,13 +41,20 @@ final class SleepingHandler {
   private SleepingHandler() {}
 
   /**
-   * Compiles the handler into {@code dir}.
+   * Compiles the handler into {@code dir}, unless {@code dir} holds it compiled from this very
+   * source already (then a runtime without a compiler, like the packed one of the 16-core runs,
+   * runs the lanes part from a directory filled on a machine with a JDK).
    *
    * @return {@code dir}, to append to the consumer's classpath
    */
   static Path compile(Path consumerJar, Path dir) throws IOException {
     Files.createDirectories(dir);
     Path source = dir.resolve(CLASS_NAME + ".java");
+    if (Files.exists(dir.resolve(CLASS_NAME + ".class"))
+        && Files.exists(source)
+        && Files.readString(source).equals(SOURCE)) {
+      return dir;
+    }
     Files.writeString(source, SOURCE);
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     if (javac == null) {
