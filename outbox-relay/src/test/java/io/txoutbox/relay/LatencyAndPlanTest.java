@@ -194,11 +194,8 @@ class LatencyAndPlanTest {
       assertThat(text).doesNotContain("Seq Scan on outbox o");
     }
     OutboxReader reader = new OutboxReader(plain.dataSource);
-    reader.poll(
-        1000,
-        Integer.MAX_VALUE,
-        0,
-        1); // the first scan after the mass delete marks the dead index entries
+    // The first scan after the mass delete marks the dead index entries.
+    reader.poll(1000, Integer.MAX_VALUE, 0, 1);
     long start = System.nanoTime();
     assertThat(reader.poll(1000, Integer.MAX_VALUE, 0, 1)).hasSize(1000);
     long micros = (System.nanoTime() - start) / 1000;
