@@ -4,6 +4,8 @@ import java.nio.charset.CharacterCodingException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -174,7 +176,7 @@ public final class SqlBatchHandler implements Effect {
    * of {@code count(*)} reads no column and does not count.
    */
   private static Set<String> words(String code) {
-    Set<String> words = new java.util.HashSet<>();
+    Set<String> words = new HashSet<>();
     Matcher m = WORD.matcher(AGGREGATE_STAR.matcher(code).replaceAll("()"));
     while (m.find()) {
       String w = m.group();
@@ -189,7 +191,7 @@ public final class SqlBatchHandler implements Effect {
   /** For the start-up log line: which of the optional columns {@code new_messages} carries. */
   @Override
   public String toString() {
-    List<String> sent = new java.util.ArrayList<>();
+    List<String> sent = new ArrayList<>();
     if (payload) {
       sent.add("payload");
     }
